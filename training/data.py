@@ -1,0 +1,138 @@
+"""Load FER-2013 style datasets: an image-folder tree or the original `fer2013.csv`.
+
+Both loaders return a `Dataset`: uint8 grayscale images (N, 48, 48) and integer labels in the
+order of `LABELS`, which is the model's output order.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+IMAGE_SIZE = 48
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+CSV_SPLITS = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}
+
+
+class DatasetError(ValueError):
+    """A dataset on disk does not have the shape moodtune expects; the message says where."""
+
+
+@dataclass
+class Dataset:
+    images: np.ndarray  # (N, 48, 48) uint8
+    labels: np.ndarray  # (N,) int64, index into LABELS
+    paths: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def class_counts(self) -> np.ndarray:
+        """How many images each label has, in LABELS order."""
+        return np.bincount(self.labels, minlength=len(LABELS))
+
+
+def image_files(root: Path) -> list[tuple[Path, int]]:
+    """Every image under `root/<label>/`, with its label index; raises DatasetError on a bad tree."""
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    if not folders:
+        raise DatasetError(f"{root} has no class folders; expected some of {', '.join(LABELS)}")
+    unknown = [f.name for f in folders if f.name.lower() not in LABELS]
+    if unknown:
+        raise DatasetError(
+            f"unknown class folder(s) in {root}: {', '.join(unknown)}; "
+            f"folder names must be among {', '.join(LABELS)}"
+        )
+    files = []
+    for folder in folders:
+        label = LABELS.index(folder.name.lower())
+        files += [
+            (p, label) for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES
+        ]
+    if not files:
+        raise DatasetError(f"no images found under {root}")
+    return files
+
+
+def read_gray(path: Path) -> np.ndarray:
+    """The image at `path` as a 2-D uint8 grayscale array; raises DatasetError if unreadable."""
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DatasetError(f"cannot read image: {path}")
+    return image
+
+
+def load_image_folder(root: str | Path) -> Dataset:
+    """A dataset of 48x48 face crops laid out as `root/<label>/*.jpg`."""
+    files = image_files(Path(root))
+    images = np.empty((len(files), IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    for i, (path, _) in enumerate(files):
+        image = read_gray(path)
+        if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
+            raise DatasetError(
+                f"{path} is {image.shape[1]}x{image.shape[0]}, expected {IMAGE_SIZE}x{IMAGE_SIZE}"
+            )
+        images[i] = image
+    labels = np.array([label for _, label in files], np.int64)
+    return Dataset(images, labels, [str(p) for p, _ in files])
+
+
+def load_csv(path: str | Path, split: str) -> Dataset:
+    """One split ('train', 'val' or 'test') of the original fer2013.csv (emotion,pixels,Usage)."""
+    path = Path(path)
+    if split not in CSV_SPLITS:
+        raise DatasetError(f"unknown split {split!r}; expected one of {', '.join(CSV_SPLITS)}")
+    if not path.is_file():
+        raise DatasetError(f"CSV file not found: {path}")
+    images, labels = [], []
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(f"{path} lacks column(s): {', '.join(sorted(missing))}")
+        for row in reader:
+            if row["Usage"] != CSV_SPLITS[split]:
+                continue
+            images.append(_csv_pixels(row, path, reader.line_num))
+            labels.append(_csv_label(row, path, reader.line_num))
+    if not labels:
+        raise DatasetError(f"{path} has no rows for split {split!r} ({CSV_SPLITS[split]})")
+    paths = [f"{path}#{i}" for i in range(len(labels))]
+    return Dataset(np.stack(images), np.array(labels, np.int64), paths)
+
+
+def _csv_label(row: dict[str, str], path: Path, line: int) -> int:
+    try:
+        label = int(row["emotion"])
+    except (TypeError, ValueError):
+        raise DatasetError(f"{path}:{line}: emotion {row['emotion']!r} is not an integer") from None
+    if not 0 <= label < len(LABELS):
+        raise DatasetError(f"{path}:{line}: emotion {label} is outside 0..{len(LABELS) - 1}")
+    return label
+
+
+def _csv_pixels(row: dict[str, str], path: Path, line: int) -> np.ndarray:
+    try:
+        values = np.array((row["pixels"] or "").split(), dtype=np.int64)
+    except ValueError:
+        raise DatasetError(f"{path}:{line}: pixels are not space-separated integers") from None
+    if values.size != IMAGE_SIZE * IMAGE_SIZE or values.min() < 0 or values.max() > 255:
+        raise DatasetError(
+            f"{path}:{line}: expected {IMAGE_SIZE * IMAGE_SIZE} pixel values in 0..255, "
+            f"got {values.size}"
+        )
+    return values.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
+def load(source: str | Path, split: str = "train") -> Dataset:
+    """An image folder, or a split of a fer2013.csv when `source` is a .csv file."""
+    if Path(source).suffix.lower() == ".csv":
+        return load_csv(source, split)
+    return load_image_folder(source)
