@@ -1,0 +1,149 @@
+"""A camera (device index) or a video file (played as if it were one), read on its own thread.
+
+The reader keeps only the newest frame, so whoever processes frames never works on a stale one.
+A device that fails is reported through `on_problem` and reopened every RETRY_S; `close()`
+releases it within one read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+RETRY_S = 2.0
+OPEN_TIMEOUT_S = 5.0
+
+
+class CameraError(RuntimeError):
+    """The camera or video cannot be opened; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # BGR
+    timestamp: float  # time.monotonic() when it was read
+    index: int  # frames read since the source was opened
+
+
+def open_capture(source: int | str) -> cv2.VideoCapture:
+    """An opened VideoCapture for a device index or a video file; raises CameraError."""
+    if isinstance(source, str) and not source.isdigit():
+        if not Path(source).is_file():
+            raise CameraError(f"video file not found: {source}")
+        capture = cv2.VideoCapture(source)
+    else:
+        capture = cv2.VideoCapture(int(source))
+    if not capture.isOpened():
+        capture.release()
+        raise CameraError(f"cannot open camera {source!r} (unplugged or in use by another app?)")
+    return capture
+
+
+class Camera:
+    """Reads frames from `source` on a background thread; `latest()` gives the newest one."""
+
+    def __init__(
+        self,
+        source: int | str,
+        on_problem: Callable[[str], None] = lambda message: None,
+        loop_video: bool = True,
+    ) -> None:
+        self.source = source
+        self.is_file = isinstance(source, str) and not source.isdigit()
+        self.loop_video = loop_video
+        self.on_problem = on_problem
+        self._capture = open_capture(source)
+        self._frame: Frame | None = None
+        self._new_frame = threading.Condition()
+        self._stop = threading.Event()
+        self.ended = False
+        self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
+        self._thread.start()
+
+    def latest(self, newer_than: int = -1, timeout: float = 1.0) -> Frame | None:
+        """The newest frame with index > `newer_than`, waiting up to `timeout`; else None."""
+        with self._new_frame:
+            self._new_frame.wait_for(
+                lambda: (
+                    self._stop.is_set()
+                    or (self._frame is not None and self._frame.index > newer_than)
+                ),
+                timeout,
+            )
+            frame = self._frame
+        return frame if frame is not None and frame.index > newer_than else None
+
+    def close(self) -> None:
+        """Stop reading and release the device."""
+        self._stop.set()
+        with self._new_frame:
+            self._new_frame.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2.0)
+
+    @property
+    def closed(self) -> bool:
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        index = 0
+        capture = self._capture
+        # A file is paced at its own frame rate so it behaves like a live camera.
+        frame_s = 1.0 / (capture.get(cv2.CAP_PROP_FPS) or 30.0) if self.is_file else 0.0
+        next_due = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                ok, image = capture.read()
+                if not ok:
+                    capture = self._recover(capture)
+                    if capture is None:
+                        return
+                    continue
+                if frame_s:
+                    next_due += frame_s
+                    delay = next_due - time.monotonic()
+                    if delay > 0:
+                        self._stop.wait(delay)
+                    else:
+                        next_due = time.monotonic()
+                index += 1
+                with self._new_frame:
+                    self._frame = Frame(image, time.monotonic(), index)
+                    self._new_frame.notify_all()
+        finally:
+            if capture is not None:
+                capture.release()
+
+    def _recover(self, capture: cv2.VideoCapture) -> cv2.VideoCapture | None:
+        """After a failed read: rewind a video, or reopen a lost device until it is back."""
+        if self.is_file:
+            if self.loop_video and capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                ok, _ = capture.read()
+                if ok:
+                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    return capture
+            self.ended = True
+            capture.release()
+            with self._new_frame:
+                self._new_frame.notify_all()
+            return None
+        capture.release()
+        self.on_problem(f"camera {self.source} stopped delivering frames; retrying")
+        while not self._stop.wait(RETRY_S):
+            try:
+                capture = open_capture(self.source)
+            except CameraError as exc:
+                log.warning("%s", exc)
+                continue
+            log.info("camera %s is back", self.source)
+            return capture
+        return None

@@ -1,0 +1,96 @@
+"""Run the shipped emotion model (`model/emotion.tflite` + `model/model.json`) with LiteRT.
+
+The host never imports TensorFlow: LiteRT's interpreter loads in a few hundred milliseconds and
+a few tens of MB, where TensorFlow takes seconds and hundreds of MB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from host.protocol import EMOTIONS
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
+MODEL_FILE = "emotion.tflite"
+CONTRACT_FILE = "model.json"
+
+
+class ModelError(RuntimeError):
+    """The model files are missing or do not match the contract; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    """What model.json promises about emotion.tflite."""
+
+    labels: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    crop_margin: float
+    name: str
+    accuracy: float | None
+
+    @classmethod
+    def read(cls, path: Path) -> ModelContract:
+        """The contract in `path`; raises ModelError if it is missing or malformed."""
+        try:
+            data = json.loads(path.read_text())
+            return cls(
+                labels=tuple(data["labels"]),
+                input_shape=tuple(data["input_shape"]),
+                crop_margin=float(data["crop"]["margin"]),
+                name=str(data.get("name", "moodnet")),
+                accuracy=data.get("metrics", {}).get("val", {}).get("accuracy"),
+            )
+        except FileNotFoundError:
+            raise ModelError(f"model contract not found: {path}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"model contract {path} is malformed: {exc!r}") from None
+
+
+class EmotionModel:
+    """One face crop in, the 7 emotion probabilities out (in EMOTIONS order)."""
+
+    def __init__(self, interpreter, contract: ModelContract) -> None:
+        self.contract = contract
+        self._interpreter = interpreter
+        self._input = interpreter.get_input_details()[0]["index"]
+        self._output = interpreter.get_output_details()[0]["index"]
+
+    @classmethod
+    def load(cls, model_dir: str | Path = MODEL_DIR, threads: int = 1) -> EmotionModel:
+        """The model in `model_dir`; raises ModelError naming the file that is wrong."""
+        model_dir = Path(model_dir)
+        contract = ModelContract.read(model_dir / CONTRACT_FILE)
+        if contract.labels != EMOTIONS:
+            raise ModelError(
+                f"{model_dir / CONTRACT_FILE} lists labels {contract.labels}, expected {EMOTIONS}"
+            )
+        path = model_dir / MODEL_FILE
+        if not path.is_file():
+            raise ModelError(f"model file not found: {path}")
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"cannot load {path}: {exc}") from None
+        shapes = (
+            tuple(interpreter.get_input_details()[0]["shape"]),
+            tuple(interpreter.get_output_details()[0]["shape"]),
+        )
+        expected = ((1, *contract.input_shape), (1, len(EMOTIONS)))
+        if shapes != expected:
+            raise ModelError(f"{path} has input/output shapes {shapes}, model.json says {expected}")
+        return cls(interpreter, contract)
+
+    def predict(self, crop: np.ndarray) -> np.ndarray:
+        """Probabilities (7,) for one grayscale uint8 crop of the contract's size."""
+        batch = crop.astype(np.float32).reshape(1, *self.contract.input_shape)
+        self._interpreter.set_tensor(self._input, batch)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output)[0].copy()

@@ -1,0 +1,124 @@
+"""Turn noisy per-frame emotion probabilities into calm mood changes.
+
+Four mechanisms, each a named constant below:
+- smoothing: an exponential moving average of the probabilities with a half-life in seconds
+  (time-based, so it behaves the same at any frame rate);
+- hysteresis: a challenger must beat the current mood's smoothed probability by SWITCH_MARGIN,
+- and keep doing so for CONFIRM_S, so one odd frame never switches;
+- a minimum dwell: no switch sooner than MIN_DWELL_S after the last one.
+After NO_FACE_AFTER_S without a face the mood becomes unknown ("no face").
+
+The values were chosen with `python -m host.mood_calibration` (see the README's figures): the
+fastest settings that keep false switches on a steady face under one a minute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from host.protocol import EMOTIONS
+
+HALF_LIFE_S = 0.25
+SWITCH_MARGIN = 0.10
+CONFIRM_S = 0.15
+MIN_DWELL_S = 2.0
+NO_FACE_AFTER_S = 3.0
+
+
+@dataclass(frozen=True)
+class MoodSettings:
+    half_life_s: float = HALF_LIFE_S
+    switch_margin: float = SWITCH_MARGIN
+    confirm_s: float = CONFIRM_S
+    min_dwell_s: float = MIN_DWELL_S
+    no_face_after_s: float = NO_FACE_AFTER_S
+
+
+@dataclass(frozen=True)
+class Mood:
+    """A settled mood: `emotion` is None when no face has been seen for a while."""
+
+    emotion: str | None
+    confidence: float
+    probabilities: np.ndarray  # smoothed, EMOTIONS order
+    face: bool
+    timestamp: float
+
+
+class MoodTracker:
+    """Feed it every processed frame; it answers with a Mood only when the mood changes."""
+
+    def __init__(self, settings: MoodSettings | None = None) -> None:
+        self.settings = settings or MoodSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (camera stopped or restarted)."""
+        self.smoothed: np.ndarray | None = None
+        self.current: str | None = None
+        self.challenger: str | None = None
+        self.challenger_since = 0.0
+        self.switched_at = -np.inf
+        self.last_time: float | None = None
+        self.last_face_time: float | None = None
+        self.face = False
+
+    def update(self, timestamp: float, probabilities: np.ndarray | None) -> Mood | None:
+        """Take one frame's probabilities (None: no face in it); a Mood if the mood changed."""
+        if probabilities is None:
+            return self._no_face(timestamp)
+        self._smooth(timestamp, probabilities)
+        self.last_face_time = timestamp
+        if not self.face:
+            self.face = True
+            self.challenger = None
+        return self._maybe_switch(timestamp)
+
+    def _smooth(self, timestamp: float, probabilities: np.ndarray) -> None:
+        if self.smoothed is None or self.last_time is None:
+            self.smoothed = probabilities.astype(np.float64)
+        else:
+            dt = max(0.0, timestamp - self.last_time)
+            alpha = 1.0 - 0.5 ** (dt / self.settings.half_life_s)
+            self.smoothed += alpha * (probabilities - self.smoothed)
+        self.last_time = timestamp
+
+    def _maybe_switch(self, timestamp: float) -> Mood | None:
+        assert self.smoothed is not None
+        leader = EMOTIONS[int(np.argmax(self.smoothed))]
+        if leader == self.current:
+            self.challenger = None
+            return None
+        held = self.current is not None
+        if held and timestamp - self.switched_at < self.settings.min_dwell_s:
+            return None
+        lead = self.smoothed[EMOTIONS.index(leader)]
+        if (
+            held
+            and lead - self.smoothed[EMOTIONS.index(self.current)] < self.settings.switch_margin
+        ):
+            self.challenger = None
+            return None
+        if leader != self.challenger:
+            self.challenger, self.challenger_since = leader, timestamp
+        if timestamp - self.challenger_since < self.settings.confirm_s:
+            return None
+        self.current, self.challenger, self.switched_at = leader, None, timestamp
+        return self._mood(timestamp)
+
+    def _no_face(self, timestamp: float) -> Mood | None:
+        self.last_time = timestamp
+        if not self.face:
+            return None
+        last_seen = self.last_face_time if self.last_face_time is not None else timestamp
+        if timestamp - last_seen < self.settings.no_face_after_s:
+            return None
+        self.face, self.current, self.smoothed, self.challenger = False, None, None, None
+        return Mood(None, 0.0, np.zeros(len(EMOTIONS)), False, timestamp)
+
+    def _mood(self, timestamp: float) -> Mood:
+        assert self.smoothed is not None and self.current is not None
+        confidence = float(self.smoothed[EMOTIONS.index(self.current)])
+        return Mood(self.current, confidence, self.smoothed.copy(), True, timestamp)
