@@ -16,7 +16,14 @@ from pathlib import Path
 from host import __version__
 from host.camera import Camera, CameraError, Frame
 from host.emotion import MODEL_DIR, EmotionModel, ModelError
-from host.music import MusicUnavailable, MusicWorker, Track, UnknownLanguage, languages
+from host.music import (
+    MusicUnavailable,
+    MusicWorker,
+    Recommender,
+    Track,
+    UnknownLanguage,
+    languages,
+)
 from host.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
 from host.protocol import (
     EMOTIONS,
@@ -43,6 +50,7 @@ from host.protocol import (
     Tracks,
     parse_command,
 )
+from host.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +62,11 @@ STARTING_EMOTION = "neutral"
 
 Send = Callable[[Event], Awaitable[None]]
 FrameListener = Callable[[FrameResult, Frame], None]
+
+
+def open_music() -> MusicWorker:
+    """The music worker for a live session: YouTube Music, cached in the user's data folder."""
+    return MusicWorker(Recommender(Store()))
 
 
 class Session:

@@ -1,8 +1,9 @@
-"""Command line for the training pipeline."""
+"""Command line for the training pipeline: train, evaluate, export, make-video, haar-framing."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -10,7 +11,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -20,18 +21,109 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=None)
 
-    args = parser.parse_args(argv)
-    if args.command == "train":
-        from training import train as training
+    evaluate = commands.add_parser("evaluate", help="measure the shipped .tflite the host's way")
+    evaluate.add_argument("--data", required=True, help="folder of <label>/<image> files")
+    evaluate.add_argument("--model-dir", default=None, help="folder with emotion.tflite")
+    evaluate.add_argument("--detect-faces", action="store_true", help="images are full photos")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--plot", default=None, help="write the confusion matrix PNG here")
 
-        training.train(
-            args.data,
-            args.out,
-            epochs=args.epochs or training.EPOCHS,
-            seed=args.seed if args.seed is not None else training.SEED,
-        )
+    export = commands.add_parser("export", help="write emotion.tflite and model.json")
+    export.add_argument("--keras", required=True, help="trained model (.keras)")
+    export.add_argument("--out", default="model", help="folder to write into")
+    export.add_argument("--int8", action="store_true", help="quantise to int8")
+    export.add_argument("--no-flip", action="store_true", help="skip mirror averaging")
+    export.add_argument("--calibration", default=None, help="image folder for int8 calibration")
+
+    video = commands.add_parser("make-video", help="a camera-like video of real faces")
+    video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
+    video.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
+    video.add_argument("--faces", type=int, default=8)
+    video.add_argument("--seconds", type=float, default=3.0, help="how long each face is held")
+    video.add_argument("--seed", type=int, default=0)
+
+    framing = commands.add_parser("haar-framing", help="how Haar boxes frame a dataset's crops")
+    framing.add_argument("--data", required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from training.data import DatasetError
+
+    try:
+        return COMMANDS[args.command](args)
+    except DatasetError as exc:
+        print(f"python -m training {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training import train
+
+    train.train(
+        args.data,
+        args.out,
+        epochs=args.epochs or train.EPOCHS,
+        seed=args.seed if args.seed is not None else train.SEED,
+    )
     return 0
 
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from host.emotion import MODEL_DIR, ModelError
+    from training.evaluate import evaluate, plot_confusion
+
+    try:
+        report = evaluate(args.data, args.model_dir or MODEL_DIR, args.detect_faces).report()
+    except ModelError as exc:
+        print(f"python -m training evaluate: {exc}", file=sys.stderr)
+        return 2
+    if args.plot:
+        plot_confusion(report, args.plot, f"{args.data} (n={report['n']})")
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"n={report['n']} accuracy={report['accuracy']:.4f} macro_f1={report['macro_f1']:.4f}"
+        )
+        print("recall: " + ", ".join(f"{k} {v:.3f}" for k, v in report["recall"].items()))
+        print(f"faces missed: {report['faces_missed']}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from training.data import load
+    from training.export import export
+
+    calibration = load(args.calibration) if args.int8 and args.calibration else None
+    path = export(args.keras, args.out, not args.no_flip, args.int8, calibration)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+def run_make_video(args: argparse.Namespace) -> int:
+    from training.videos import make_video
+
+    timeline = make_video(args.data, args.out, args.faces, args.seconds, args.seed)
+    print(f"wrote {args.out}: " + ", ".join(s.emotion for s in timeline))
+    return 0
+
+
+def run_haar_framing(args: argparse.Namespace) -> int:
+    from training.framing import haar_framing
+
+    print(json.dumps(haar_framing(args.data)))
+    return 0
+
+
+COMMANDS = {
+    "train": run_train,
+    "evaluate": run_evaluate,
+    "export": run_export,
+    "make-video": run_make_video,
+    "haar-framing": run_haar_framing,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

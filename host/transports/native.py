@@ -45,9 +45,8 @@ def serve() -> int:
 
 
 async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
-    from host.music import open_music_worker
     from host.protocol import Error, Event, encode_event
-    from host.session import Session
+    from host.session import Session, open_music
 
     async def send(event: Event) -> None:
         try:
@@ -59,7 +58,7 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
     inbox: asyncio.Queue[object] = asyncio.Queue()
     loop = asyncio.get_running_loop()
     threading.Thread(target=_read_input, args=(frames_in, loop, inbox), daemon=True).start()
-    session = Session(send, open_music_worker())
+    session = Session(send, open_music())
     try:
         await session.open()
         while True:

@@ -1,0 +1,174 @@
+"""`moodtune bench --video FILE [--json]`: the whole per-frame pipeline on every frame, timed.
+
+Prints frames, faces found, CPU and wall milliseconds per frame (median and p95; decoding the
+video is timed apart, since a webcam delivers decoded frames), model milliseconds per face, the
+mood events with their video times, start-up seconds (command entry, before OpenCV and LiteRT
+are imported, to the first processed frame) and peak resident memory.
+
+When the video has a timeline next to it (`FILE.json`, written by `python -m training
+make-video`), it also scores the mood tracker: the latency from an expression change to the
+`emotion` event, and mood switches within one held expression (false switches) per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def register(subcommands) -> None:
+    parser = subcommands.add_parser("bench", help="time the face/emotion/mood pipeline on a video")
+    parser.add_argument("--video", required=True, help="video file to process frame by frame")
+    parser.add_argument("--model-dir", default=None, help="folder with emotion.tflite, model.json")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = bench(args.video, args.model_dir)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            if key != "events":
+                print(f"{key:>24}: {value}")
+        for event in report["events"]:
+            print(f"{event['t']:8.1f}s  {event['emotion'] or 'no face'}  {event['confidence']:.2f}")
+    return 0
+
+
+def bench(video: str, model_dir: str | None = None) -> dict:
+    """Process every frame of `video`; a dict of the figures described in the module docstring."""
+    import cv2
+
+    from host.cli import STARTED
+    from host.emotion import MODEL_DIR, EmotionModel
+    from host.pipeline import FacePipeline
+
+    model = EmotionModel.load(model_dir or MODEL_DIR)
+    pipeline = FacePipeline(model)
+    model_ms = _time_calls(model)
+    capture = cv2.VideoCapture(video)
+    if not capture.isOpened():
+        raise SystemExit(f"moodtune bench: cannot open video {video}")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
+    cpu_ms, wall_ms, decode_ms, events, faces, probabilities = [], [], [], [], 0, []
+    startup_s = None
+    while True:
+        wall0 = time.perf_counter()
+        ok, image = capture.read()
+        if not ok:
+            break
+        wall1, cpu1 = time.perf_counter(), time.process_time()
+        result = pipeline.process(image, len(wall_ms) / fps)
+        cpu_ms.append((time.process_time() - cpu1) * 1e3)
+        wall_ms.append((time.perf_counter() - wall1) * 1e3)
+        decode_ms.append((wall1 - wall0) * 1e3)
+        startup_s = startup_s or time.perf_counter() - STARTED
+        faces += result.box is not None
+        probabilities.append(result.probabilities)
+        if result.mood is not None:
+            mood = result.mood
+            events.append(
+                {"frame": len(wall_ms) - 1, "t": round(result.timestamp, 2),
+                 "emotion": mood.emotion, "confidence": round(mood.confidence, 3)}
+            )  # fmt: skip
+    capture.release()
+    report = {
+        "video": str(video),
+        "frames": len(wall_ms),
+        "faces_found": faces,
+        "cpu_ms_per_frame": _spread(cpu_ms),
+        "wall_ms_per_frame": _spread(wall_ms),
+        "decode_ms_per_frame": _spread(decode_ms),
+        "model_ms_per_face": _spread(model_ms),
+        "startup_s": round(startup_s or 0.0, 3),
+        "peak_rss_mb": _peak_rss_mb(),
+        "events": events,
+    }
+    timeline = Path(f"{video}.json")
+    if timeline.exists():
+        report["mood"] = score_mood(events, probabilities, json.loads(timeline.read_text()), fps)
+    return report
+
+
+def score_mood(events: list[dict], probabilities: list, timeline: dict, fps: float) -> dict:
+    """Mood latency per expression change, and false switches per minute, against a timeline.
+
+    The target after a change is what the model itself reads in the new segment (the label with
+    the highest mean probability over its frames), so the latency measures the tracker, not the
+    model's accuracy.
+    """
+    import numpy as np
+
+    segments = timeline["segments"]
+    latencies, missed, false_switches, previous_target = [], 0, 0, None
+    for segment in segments:
+        start, end = segment["start_s"], segment["end_s"]
+        frames = [
+            p for i, p in enumerate(probabilities) if start <= i / fps < end and p is not None
+        ]
+        target = _emotions()[int(np.argmax(np.mean(frames, axis=0)))] if frames else None
+        inside = [e for e in events if start <= e["t"] < end and e["emotion"] is not None]
+        hit = next((e for e in inside if e["emotion"] == target), None)
+        if target is not None and target != previous_target and start > 0:
+            if hit is None:
+                missed += 1
+            else:
+                latencies.append(hit["t"] - start)
+        # Settling on the segment's reading is expected; any other switch inside it is false.
+        false_switches += sum(1 for e in inside if e is not hit)
+        previous_target = target
+    minutes = segments[-1]["end_s"] / 60 if segments else 0
+    return {
+        "changes": len(latencies) + missed,
+        "latency_s": _spread([1e3 * s for s in latencies], scale=1e-3),
+        "changes_missed": missed,
+        "false_switches": false_switches,
+        "false_switches_per_minute": round(false_switches / minutes, 2) if minutes else None,
+    }
+
+
+def _emotions() -> tuple[str, ...]:
+    from host.protocol import EMOTIONS
+
+    return EMOTIONS
+
+
+def _time_calls(model) -> list[float]:
+    """Wrap model.predict so each call's wall time (ms) lands in the returned list."""
+    timings: list[float] = []
+    predict = model.predict
+
+    def timed(crop):
+        start = time.perf_counter()
+        out = predict(crop)
+        timings.append((time.perf_counter() - start) * 1e3)
+        return out
+
+    model.predict = timed
+    return timings
+
+
+def _spread(values: list[float], scale: float = 1.0) -> dict:
+    """Median and p95 of `values` times `scale`, rounded."""
+    import numpy as np
+
+    if not values:
+        return {"median": None, "p95": None}
+    return {
+        "median": round(float(np.median(values)) * scale, 3),
+        "p95": round(float(np.percentile(values, 95)) * scale, 3),
+    }
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / 2**20 if sys.platform == "darwin" else peak / 1024, 1)
