@@ -41,7 +41,7 @@ def test_steady_face_settles_once_and_stays_calm():
 
 
 def test_changing_faces_produce_a_mood_for_most_expressions():
-    moods, data = replay("changes")
+    moods, _ = replay("changes")
     announced = [m for m in moods if m.emotion is not None]
     assert len(announced) >= 3
     assert len({m.emotion for m in announced}) >= 2

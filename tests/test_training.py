@@ -1,0 +1,152 @@
+"""The training pipeline end to end on a tiny sample: train, export, evaluate the host's way."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from training.data import LABELS, DatasetError, load, load_csv, load_image_folder
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_MODEL = {"stem_width": 8, "widths": (8, 16), "blocks": (1, 0)}
+
+
+@pytest.fixture(scope="module")
+def trained(fer_sample, tmp_path_factory):
+    """A tiny model trained for one epoch on the sample, and its .tflite export."""
+    from training.export import export
+    from training.train import train
+
+    run = tmp_path_factory.mktemp("run")
+    train(str(fer_sample), str(run), epochs=2, model_kwargs=TINY_MODEL, verbose=0)
+    exported = run / "export"
+    export(run / "model.keras", exported, flip_average=True)
+    return run, exported
+
+
+def test_training_writes_model_log_curves_and_resumes(trained, fer_sample):
+    from training.train import epochs_done, train
+
+    run, _ = trained
+    for name in ("model.keras", "last.keras", "log.csv", "curves.png", "run.json"):
+        assert (run / name).is_file(), name
+    assert epochs_done(run / "log.csv") == 2
+    train(str(fer_sample), str(run), epochs=3, model_kwargs=TINY_MODEL, verbose=0)
+    assert epochs_done(run / "log.csv") == 3  # resumed: one more epoch, not three
+
+
+def test_tflite_agrees_with_keras(trained, fer_sample):
+    import keras
+
+    from host.emotion import EmotionModel
+    from training.export import inference_model
+
+    run, exported = trained
+    keras_model = inference_model(keras.models.load_model(run / "model.keras"), True)
+    sample = load_image_folder(fer_sample / "val")
+    expected = keras_model.predict(sample.images[..., None].astype(np.float32), verbose=0)
+    runtime = EmotionModel.load(exported)
+    got = np.stack([runtime.predict(image) for image in sample.images])
+    assert np.abs(got - expected).max() < 1e-3
+    top_two = np.sort(expected, axis=1)[:, -2:]
+    clear = top_two[:, 1] - top_two[:, 0] > 2e-3  # a near-tie may flip within rounding
+    assert np.array_equal(got.argmax(1)[clear], expected.argmax(1)[clear])
+    contract = json.loads((exported / "model.json").read_text())
+    assert contract["labels"] == list(LABELS)
+
+
+def evaluate_cli(data: Path, model_dir: Path, *flags: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "training", "evaluate", "--data", str(data),
+         "--model-dir", str(model_dir), "--json", *flags],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def test_evaluate_cli_on_face_crops(trained, fer_sample):
+    _, exported = trained
+    report = evaluate_cli(fer_sample / "val", exported)
+    assert report["n"] == 14
+    assert set(report["recall"]) == set(LABELS)
+    matrix = np.array(report["confusion_matrix"]["rows_true_cols_predicted"])
+    assert matrix.sum() == 14
+    assert np.trace(matrix) / 14 == pytest.approx(report["accuracy"], abs=1e-4)
+    assert report["faces_missed"] == 0
+
+
+def test_evaluate_cli_detects_faces_in_full_photos(trained, fer_sample, tmp_path):
+    _, exported = trained
+    photos = tmp_path / "photos"
+    for label in ("happy", "sad"):
+        (photos / label).mkdir(parents=True)
+        for path in sorted((fer_sample / "val" / label).iterdir()):
+            face = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            padded = cv2.copyMakeBorder(face, 12, 12, 12, 12, cv2.BORDER_REPLICATE)
+            photo = np.full((400, 500), 90, np.uint8)
+            photo[80:296, 140:356] = cv2.resize(padded, (216, 216))
+            cv2.imwrite(str(photos / label / f"{path.stem}.png"), photo)
+    blank = np.full((300, 300), 128, np.uint8)
+    cv2.imwrite(str(photos / "sad" / "empty_wall.tiff"), blank)
+    report = evaluate_cli(photos, exported, "--detect-faces")
+    assert report["n"] == 5
+    assert report["faces_missed"] >= 1  # the empty wall
+    assert set(report["recall"]) == {"happy", "sad"}
+
+
+def test_evaluate_cli_names_a_missing_model(fer_sample, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "training", "evaluate", "--data", str(fer_sample / "val"),
+         "--model-dir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "model.json" in out.stderr
+
+
+def test_loader_rejects_unknown_class_folder(tmp_path):
+    (tmp_path / "happy").mkdir()
+    (tmp_path / "bored").mkdir()
+    with pytest.raises(DatasetError, match="bored"):
+        load_image_folder(tmp_path)
+
+
+def test_loader_rejects_wrong_image_size(tmp_path):
+    (tmp_path / "happy").mkdir()
+    cv2.imwrite(str(tmp_path / "happy" / "big.png"), np.zeros((64, 64), np.uint8))
+    with pytest.raises(DatasetError, match="64x64"):
+        load_image_folder(tmp_path)
+
+
+def test_loader_rejects_empty_and_missing_folders(tmp_path):
+    with pytest.raises(DatasetError, match="not found"):
+        load_image_folder(tmp_path / "nowhere")
+    with pytest.raises(DatasetError, match="no class folders"):
+        load_image_folder(tmp_path)
+    (tmp_path / "sad").mkdir()
+    with pytest.raises(DatasetError, match="no images"):
+        load_image_folder(tmp_path)
+
+
+def test_csv_loader_reads_a_split_and_names_a_bad_row(tmp_path):
+    pixels = " ".join(["128"] * 48 * 48)
+    good = tmp_path / "fer2013.csv"
+    good.write_text(
+        f"emotion,pixels,Usage\n3,{pixels},Training\n5,{pixels},PublicTest\n0,{pixels},Training\n"
+    )
+    train = load(good, "train")
+    assert len(train) == 2 and train.labels.tolist() == [3, 0]
+    assert train.images.shape == (2, 48, 48)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"emotion,pixels,Usage\n3,{pixels},Training\n9,1 2 3,Training\n")
+    with pytest.raises(DatasetError, match=r"bad\.csv:3"):
+        load_csv(bad, "train")
+    with pytest.raises(DatasetError, match="lacks column"):
+        (tmp_path / "cols.csv").write_text("label,pixels\n")
+        load_csv(tmp_path / "cols.csv", "train")
