@@ -8,7 +8,7 @@ Four mechanisms, each a named constant below:
 - a minimum dwell: no switch sooner than MIN_DWELL_S after the last one.
 After NO_FACE_AFTER_S without a face the mood becomes unknown ("no face").
 
-The values were chosen with `python -m host.mood_calibration` (see the README's figures): the
+The values were chosen with `python -m training calibrate-mood` (see the README's figures): the
 fastest settings that keep false switches on a steady face under one a minute.
 """
 

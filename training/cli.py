@@ -1,4 +1,4 @@
-"""Command line for the training pipeline: train, evaluate, export, make-video, haar-framing."""
+"""Command line for the training pipeline and the measurements that set the host's constants."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--faces", type=int, default=8)
     video.add_argument("--seconds", type=float, default=3.0, help="how long each face is held")
     video.add_argument("--seed", type=int, default=0)
+
+    calibrate = commands.add_parser("calibrate-mood", help="measure mood tracker settings")
+    calibrate.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
+    calibrate.add_argument("--model-dir", default=None)
+    calibrate.add_argument("--top", type=int, default=10, help="rows to print")
 
     framing = commands.add_parser("haar-framing", help="how Haar boxes frame a dataset's crops")
     framing.add_argument("--data", required=True)
@@ -117,12 +122,23 @@ def run_haar_framing(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_calibrate_mood(args: argparse.Namespace) -> int:
+    from host.emotion import MODEL_DIR
+    from training.mood_calibration import calibrate
+
+    rows = calibrate(args.data, args.model_dir or MODEL_DIR)
+    for row in rows[: args.top]:
+        print(json.dumps(row))
+    return 0
+
+
 COMMANDS = {
     "train": run_train,
     "evaluate": run_evaluate,
     "export": run_export,
     "make-video": run_make_video,
     "haar-framing": run_haar_framing,
+    "calibrate-mood": run_calibrate_mood,
 }
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ class Dataset:
 
 
 def image_files(root: Path) -> list[tuple[Path, int]]:
-    """Every image under `root/<label>/`, with its label index; raises DatasetError on a bad tree."""
+    """Every image under `root/<label>/` with its label index; DatasetError on a bad tree."""
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     folders = sorted(p for p in root.iterdir() if p.is_dir())

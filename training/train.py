@@ -84,8 +84,15 @@ def train(
     train_set, val_set = load(Path(data_dir) / "train"), load(Path(data_dir) / "val")
     weights = balanced_weights(train_set.class_counts(), CLASS_WEIGHT_POWER)
     train_batches = FaceBatches(
-        train_set.images, train_set.labels, BATCH_SIZE, len(LABELS), weights,
-        augment=AugmentConfig(), seed=seed, workers=1, max_queue_size=8,
+        train_set.images,
+        train_set.labels,
+        BATCH_SIZE,
+        len(LABELS),
+        weights,
+        augment=AugmentConfig(),
+        seed=seed,
+        workers=1,
+        max_queue_size=8,
     )
     val_batches = FaceBatches(val_set.images, val_set.labels, 256, len(LABELS))
 
@@ -132,9 +139,13 @@ def _write_run_info(out, data_dir, epochs, seed, model, counts, weights) -> None
         train_counts=dict(zip(LABELS, counts.tolist(), strict=True)),
         class_weights=dict(zip(LABELS, np.round(weights, 3).tolist(), strict=True)),
         hyperparameters=dict(
-            batch_size=BATCH_SIZE, peak_learning_rate=PEAK_LEARNING_RATE,
-            warmup_epochs=WARMUP_EPOCHS, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY,
-            label_smoothing=LABEL_SMOOTHING, class_weight_power=CLASS_WEIGHT_POWER,
+            batch_size=BATCH_SIZE,
+            peak_learning_rate=PEAK_LEARNING_RATE,
+            warmup_epochs=WARMUP_EPOCHS,
+            momentum=MOMENTUM,
+            weight_decay=WEIGHT_DECAY,
+            label_smoothing=LABEL_SMOOTHING,
+            class_weight_power=CLASS_WEIGHT_POWER,
             augment=AugmentConfig().__dict__,
         ),
     )

@@ -1,0 +1,94 @@
+"""Choose the mood tracker's constants by measurement.
+
+    python -m training calibrate-mood --data ../shared/datasets/fer2013/val
+
+Builds two camera-like videos of real faces (training/videos.py): faces that change expression
+every few seconds, and steady faces held for a minute each. The host's pipeline reads every frame
+once; then each candidate setting of host/mood.py replays those readings, scored as
+`moodtune bench` scores them: latency from an expression change to the mood event, and false
+switches per minute on the steady faces.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from host.bench import score_mood
+from host.emotion import MODEL_DIR, EmotionModel
+from host.mood import MoodSettings, MoodTracker
+from host.pipeline import FacePipeline
+from training.videos import make_video
+
+GRID = {
+    "half_life_s": (0.15, 0.25, 0.4),
+    "switch_margin": (0.05, 0.1, 0.2),
+    "confirm_s": (0.1, 0.2, 0.4),
+    "min_dwell_s": (2.0,),
+}
+MAX_FALSE_SWITCHES_PER_MINUTE = 1.0
+
+
+def read_video(video: Path, model: EmotionModel) -> list[np.ndarray | None]:
+    """The model's probabilities for every frame (None where no face was found)."""
+    pipeline = FacePipeline(model)
+    capture = cv2.VideoCapture(str(video))
+    readings = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            return readings
+        readings.append(pipeline.process(image, 0.0).probabilities)
+
+
+def replay(readings: list, settings: MoodSettings, fps: float) -> list[dict]:
+    """The mood events a tracker with `settings` announces over the readings."""
+    tracker, events = MoodTracker(settings), []
+    for index, probabilities in enumerate(readings):
+        mood = tracker.update(index / fps, probabilities)
+        if mood is not None:
+            events.append({"t": index / fps, "emotion": mood.emotion})
+    return events
+
+
+def calibrate(data_dir: str, model_dir: str | Path = MODEL_DIR, seed: int = 0) -> list[dict]:
+    """One row per setting: its latency and false-switch figures, fastest acceptable first."""
+    model = EmotionModel.load(model_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        videos = {
+            "changes": make_video(data_dir, Path(tmp) / "changes.mp4", 30, 4.0, seed),
+            "steady": make_video(data_dir, Path(tmp) / "steady.mp4", 5, 60.0, seed + 1),
+        }
+        readings = {name: read_video(Path(tmp) / f"{name}.mp4", model) for name in videos}
+        timelines = {name: json.loads(Path(tmp, f"{name}.mp4.json").read_text()) for name in videos}
+    rows = []
+    for values in itertools.product(*GRID.values()):
+        settings = replace(MoodSettings(), **dict(zip(GRID, values, strict=True)))
+        scores = {
+            name: score_mood(replay(readings[name], settings, fps := timelines[name]["fps"]),
+                             readings[name], timelines[name], fps)
+            for name in videos
+        }  # fmt: skip
+        rows.append(
+            {
+                **dict(zip(GRID, values, strict=True)),
+                "latency_median_s": scores["changes"]["latency_s"]["median"],
+                "latency_p95_s": scores["changes"]["latency_s"]["p95"],
+                "changes_missed": scores["changes"]["changes_missed"],
+                "changes": scores["changes"]["changes"],
+                "false_switches_per_minute": scores["steady"]["false_switches_per_minute"],
+            }
+        )
+    return sorted(rows, key=_rank)
+
+
+def _rank(row: dict) -> tuple[bool, float]:
+    """Settings within the false-switch budget first, then by p95 latency."""
+    calm = row["false_switches_per_minute"] <= MAX_FALSE_SWITCHES_PER_MINUTE
+    return (not calm, row["latency_p95_s"] or 99.0)
