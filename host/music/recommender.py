@@ -1,7 +1,7 @@
 """Choosing tracks: (emotion, mode, language, history, feedback) -> ordered tracks.
 
 For each mood of the emotion's plan (see catalog.py) the recommender gathers candidates, best
-sources first, and stops as soon as it has plenty:
+sources first; past the first two playlists it fetches more only when too few tracks are left:
 
 1. playlists from YouTube Music's own categories: the mood's "Moods & moments" category, keeping
    playlists whose title names the language, and the language's genre category, keeping
@@ -41,10 +41,11 @@ ARTIST_STEP = 0.5
 #: How far one point of score moves a candidate, as a fraction of the candidate list.
 TRACK_WEIGHT = 0.5
 ARTIST_WEIGHT = 0.1
-#: Playlists loaded per mood at most, one at a time until there are enough candidates.
-PLAYLISTS_PER_MOOD = 3
-#: "Enough" candidates: this many per track asked, so feedback has room to reorder.
-CANDIDATES_PER_TRACK = 3
+#: Playlists always loaded for a mood (so its tracks mix), and at most when it runs short.
+#: Beyond the first ones, a source is only fetched when too few tracks are left: a cached
+#: mood then answers from the store alone.
+PLAYLISTS_MIXED = 2
+PLAYLISTS_PER_MOOD = 4
 RADIO_SEEDS = 2
 #: Offered tracks are most likely still in the player's queue: do not offer them twice.
 OFFER_HOLD_S = 3600.0
@@ -152,19 +153,18 @@ class Recommender:
         failures: list[FetchFailed],
     ) -> list[Candidate]:
         """Return the not-held candidates for `mood` in `lang`, best first."""
-        enough = need * CANDIDATES_PER_TRACK
         sources: list[list[Candidate]] = []
 
         def fresh() -> list[Candidate]:
             return [c for c in _interleave(sources) if c.song.video_id not in held]
 
         for ref in self._playlists(mood, lang, failures)[:PLAYLISTS_PER_MOOD]:
-            if len(fresh()) >= enough:
+            if len(sources) >= PLAYLISTS_MIXED and len(fresh()) >= need:
                 break
             load = partial(self._cache.playlist_songs, lang.location, ref.playlist_id)
             songs = _attempt(failures, load)
             sources.append([Candidate(song, f"playlist “{ref.title}”") for song in songs])
-        if len(fresh()) < enough:
+        if len(fresh()) < need:
             query = lang.query(mood)
             songs = _attempt(failures, partial(self._cache.search_songs, lang.location, query))
             sources.append([Candidate(song, f"search “{query}”") for song in songs])
