@@ -235,7 +235,12 @@ class Session:
 
     def _camera_problem(self, message: str) -> None:
         """Called on the camera thread when a device stops delivering frames."""
-        self._loop.call_soon_threadsafe(self._spawn, self._error("camera_unavailable", message))
+        self._loop.call_soon_threadsafe(self._spawn, self._fail("camera_unavailable", message))
+
+    async def _camera_back(self) -> None:
+        if self.watcher is not None and self.state == "error":
+            self.state = "camera"
+            await self._status(detail="the camera is back")
 
     def _camera_ended(self) -> None:
         self._loop.call_soon_threadsafe(self._spawn, self._on_camera_ended())
@@ -248,6 +253,8 @@ class Session:
         """Called on the watcher thread after every processed frame."""
         if self.frame_listener is not None:
             self.frame_listener(result, frame)
+        if self.state == "error":
+            self._loop.call_soon_threadsafe(self._spawn, self._camera_back())
         if result.mood is not None:
             self._loop.call_soon_threadsafe(self._spawn, self._on_mood(result))
 

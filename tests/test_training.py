@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,15 +31,16 @@ def trained(fer_sample, tmp_path_factory):
     return run, exported
 
 
-def test_training_writes_model_log_curves_and_resumes(trained, fer_sample):
+def test_training_writes_model_log_curves_and_resumes(trained, fer_sample, tmp_path):
     from training.train import epochs_done, train
 
-    run, _ = trained
+    run = shutil.copytree(trained[0], tmp_path / "run")
     for name in ("model.keras", "last.keras", "log.csv", "curves.png", "run.json"):
         assert (run / name).is_file(), name
     assert epochs_done(run / "log.csv") == 2
     train(str(fer_sample), str(run), epochs=3, model_kwargs=TINY_MODEL, verbose=0)
     assert epochs_done(run / "log.csv") == 3  # resumed: one more epoch, not three
+    assert len(json.loads((run / "run.json").read_text())["wall_seconds"]) == 2
 
 
 def test_tflite_agrees_with_keras(trained, fer_sample):
