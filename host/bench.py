@@ -24,11 +24,17 @@ def register(subcommands) -> None:
     parser.add_argument("--video", required=True, help="video file to process frame by frame")
     parser.add_argument("--model-dir", default=None, help="folder with emotion.tflite, model.json")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--host", action="store_true",
+        help="also run the real native host on the video and time its start-up and memory",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     report = bench(args.video, args.model_dir)
+    if args.host:
+        report["host"] = host_figures(args.video)
     if args.json:
         print(json.dumps(report))
     else:
@@ -93,6 +99,64 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     if timeline.exists():
         report["mood"] = score_mood(events, probabilities, json.loads(timeline.read_text()), fps)
     return report
+
+
+def host_figures(video: str, seconds: float = 15.0) -> dict:
+    """Start `python -m host` as Chrome would, with `video` as the camera, and time it.
+
+    Returns seconds from spawning to `hello`, from `start` to the camera running, to the first
+    `emotion` event, and the process's peak resident memory (Linux) after `seconds` of work.
+    """
+    import struct
+    import subprocess
+
+    def read_event(stream) -> dict:
+        (length,) = struct.unpack("=I", stream.read(4))
+        return json.loads(stream.read(length))
+
+    def wait_for(kind: str) -> float:
+        while read_event(host.stdout)["type"] != kind:
+            pass
+        return time.perf_counter()
+
+    spawned = time.perf_counter()
+    host = subprocess.Popen(
+        [sys.executable, "-m", "host", "chrome-extension://bench/"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        hello = wait_for("hello")
+        body = json.dumps({"type": "start", "camera": str(Path(video).resolve())}).encode()
+        host.stdin.write(struct.pack("=I", len(body)) + body)
+        host.stdin.flush()
+        started = time.perf_counter()
+        while (event := read_event(host.stdout))["type"] != "status" or event["state"] != "camera":
+            pass
+        camera = time.perf_counter()
+        emotion = wait_for("emotion")
+        time.sleep(max(0.0, seconds - (emotion - spawned)))
+        peak_mb = _process_peak_mb(host.pid)
+    finally:
+        host.stdin.close()
+        host.wait(timeout=5)
+    return {
+        "spawn_to_hello_s": round(hello - spawned, 3),
+        "start_to_camera_s": round(camera - started, 3),
+        "spawn_to_first_emotion_s": round(emotion - spawned, 3),
+        "peak_rss_mb": peak_mb,
+    }
+
+
+def _process_peak_mb(pid: int) -> float | None:
+    """Peak resident memory of another process, from /proc (None where there is none)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    kilobytes = next(
+        int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+    )
+    return round(kilobytes / 1024, 1)
 
 
 def score_mood(events: list[dict], probabilities: list, timeline: dict, fps: float) -> dict:
