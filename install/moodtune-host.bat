@@ -1,0 +1,2 @@
+@echo off
+"{{PYTHON}}" -m host %* 2>"{{LOG}}"
