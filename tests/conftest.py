@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ytmusic_replay import Replay
 
 from training.videos import make_video
 
@@ -32,3 +33,9 @@ def face_video(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("video") / "faces.mp4"
     make_video(FER_SAMPLE / "val", path, faces=5, seconds=2.0, seed=1)
     return path
+
+
+@pytest.fixture
+def replay() -> Replay:
+    """A requests adapter answering ytmusicapi from recorded YouTube Music responses."""
+    return Replay()

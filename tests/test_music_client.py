@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from ytmusic_replay import THROTTLED_PAGE, Answer, Replay, replay_client
+from ytmusic_replay import THROTTLED_PAGE, Answer, ManualClock, replay_client
 
 from host.music.client import ATTEMPTS, COOL_DOWN_S, TIMEOUT
 from host.music.errors import FetchFailed
 from host.music.models import Category
-
-
-class Ticker:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def replay():
-    return Replay()
 
 
 @pytest.fixture
@@ -33,7 +18,7 @@ def sleeps():
 
 @pytest.fixture
 def ticker():
-    return Ticker()
+    return ManualClock(1000.0)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 
 import pytest
 import requests
-from ytmusic_replay import FIXTURES, Answer, Replay, replay_client
+from ytmusic_replay import FIXTURES, Answer, ManualClock, Replay, replay_client
 
 from host.music import EMOTIONS, MODES, MusicUnavailable, Recommender, UnknownLanguage
 from host.music.cache import LISTINGS_TTL_S
@@ -18,24 +18,9 @@ HOUR = 3600.0
 CATALOG = default_catalog()
 
 
-class Clock:
-    """Wall-clock time that the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def replay():
-    return Replay()
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return ManualClock(1_750_000_000.0)
 
 
 @pytest.fixture

@@ -6,29 +6,16 @@ import asyncio
 import threading
 
 import pytest
-from ytmusic_replay import Replay, replay_client
+from ytmusic_replay import ManualClock, replay_client
 
 from host.music import MusicWorker, Recommender, UnknownLanguage
 from host.music.cache import LISTINGS_TTL_S
 from host.store import DB_NAME, Store
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_750_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def replay():
-    return Replay()
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return ManualClock(1_750_000_000.0)
 
 
 @pytest.fixture

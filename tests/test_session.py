@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 import requests
-from ytmusic_replay import Replay, replay_client
+from ytmusic_replay import replay_client
 
 from host.music import MusicWorker, Recommender
 from host.protocol import Event
@@ -41,11 +41,6 @@ class Listener:
                 await self._arrived.wait()
 
         return await asyncio.wait_for(first_match(), timeout)
-
-
-@pytest.fixture
-def replay():
-    return Replay()
 
 
 @pytest.fixture

@@ -167,3 +167,13 @@ def _response(request: requests.PreparedRequest, answer: Answer) -> requests.Res
     response.url = request.url or ""
     response.request = request
     return response
+
+
+class ManualClock:
+    """A clock (wall or monotonic) that the test moves by hand through `now`."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
