@@ -171,13 +171,17 @@ function onTracks(event) {
   // Tracks show that whatever went wrong with music or a request has passed.
   if (state.error && !LASTING_ERRORS.has(state.error.code)) state.error = null;
   const fresh = event.tracks.filter((track) => track.video_id !== state.nowPlaying?.video_id);
-  state.queueFor = { emotion: event.emotion, mode: event.mode, language: event.language };
+  const choice = { emotion: event.emotion, mode: event.mode, language: event.language };
+  const sameChoice = ['emotion', 'mode', 'language'].every((k) => state.queueFor?.[k] === choice[k]);
   if (event.reason === 'more') {
     const queued = new Set(state.queue.map((track) => track.video_id));
     state.queue = [...state.queue, ...fresh.filter((track) => !queued.has(track.video_id))];
-  } else {
+  } else if (!sameChoice || state.queue.length === 0) {
+    // A queue already chosen for this mood, language and mode stays as it is: these are
+    // then a reconnected host's first tracks, or the mood came back to what it was.
     state.queue = fresh;
   }
+  state.queueFor = choice;
   // A new mood waits for the current track to end unless the listener asked otherwise; a
   // language or mode they just picked is heard at once. (The same choice re-sent to a
   // reconnected host only refills the queue.)

@@ -268,6 +268,8 @@ function renderPlayer() {
     ? nowPlaying.artists.join(', ')
     : 'Music starts when moodtune knows your mood';
   $('now-reason').textContent = nowPlaying?.reason ?? '';
+  // Long titles and reasons are cut short on screen; the full text shows on hover.
+  for (const id of ['now-title', 'now-artists', 'now-reason']) $(id).title = $(id).textContent;
   artwork($('now-art'), nowPlaying?.thumbnail);
 
   $('play').disabled = !nowPlaying && queue.length === 0;
@@ -294,6 +296,7 @@ function renderPlayer() {
       const title = document.createElement('p');
       title.className = 'title';
       title.textContent = track.title;
+      title.title = track.title;
       const artists = document.createElement('p');
       artists.className = 'muted';
       artists.textContent = track.artists.join(', ');
@@ -341,5 +344,5 @@ const [stored, storedPrefs] = await Promise.all([
 state = stored.state ?? null;
 prefs = storedPrefs.prefs ?? null;
 render();
-// A worker that has not run yet writes nothing until it starts: waking it is enough.
-if (!state || !prefs) act('wake');
+// Chrome stops idle or crashed workers; a message starts it again, and it reconnects the host.
+act('wake');

@@ -239,6 +239,16 @@ class Moodtune:
         """The last host's stderr, for assertion messages."""
         return self.log_file.read_text() if self.log_file.exists() else "(no host log)"
 
+    def stop_worker(self, page) -> None:
+        """Stop the extension's service worker, as Chrome does to idle or crashed ones."""
+        cdp = self.context.new_cdp_session(page)
+        targets = cdp.send("Target.getTargets")["targetInfos"]
+        [worker] = [
+            t for t in targets if t["type"] == "service_worker" and EXTENSION_URL in t["url"]
+        ]
+        cdp.send("Target.closeTarget", {"targetId": worker["targetId"]})
+        cdp.detach()
+
     def stored_state(self, page) -> dict:
         """What the service worker keeps for the popup, read through an extension page."""
         return page.evaluate("chrome.storage.session.get('state').then((s) => s.state)")

@@ -122,6 +122,27 @@ def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune)
     )
 
 
+def test_a_restarted_worker_picks_up_where_it_was(moodtune):
+    popup = moodtune.popup()
+    turn_camera_on(popup)
+    expect(popup.get_by_role("button", name="Pause")).to_be_visible(timeout=HOST_TIMEOUT)
+    first_host = moodtune.host_pids()[-1]
+    tracks_started = len(moodtune.youtube_music.watched)
+
+    moodtune.stop_worker(popup)
+    popup.close()
+    popup = moodtune.popup()
+
+    expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
+    assert moodtune.host_pids()[-1] != first_host  # the old port closed with the old worker
+    expect(popup.locator("#mood-label")).to_have_text("Happy")
+    # The queue and the player tab were kept: when the track ends, the next one plays.
+    expect(popup.locator("#up-next li").first).to_be_visible()
+    next_title = up_next_titles(popup)[0]
+    expect(popup.locator("#now-title")).to_have_text(next_title, timeout=HOST_TIMEOUT)
+    assert len(moodtune.youtube_music.watched) > tracks_started
+
+
 def test_without_the_host_the_popup_says_how_to_install_it(launch_moodtune):
     browser = launch_moodtune(None)
     popup = browser.popup()
