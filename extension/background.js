@@ -172,7 +172,7 @@ function onTracks(event) {
   if (state.error && !LASTING_ERRORS.has(state.error.code)) state.error = null;
   const fresh = event.tracks.filter((track) => track.video_id !== state.nowPlaying?.video_id);
   const choice = { emotion: event.emotion, mode: event.mode, language: event.language };
-  const sameChoice = ['emotion', 'mode', 'language'].every((k) => state.queueFor?.[k] === choice[k]);
+  const sameChoice = Object.keys(choice).every((key) => state.queueFor?.[key] === choice[key]);
   if (event.reason === 'more') {
     const queued = new Set(state.queue.map((track) => track.video_id));
     state.queue = [...state.queue, ...fresh.filter((track) => !queued.has(track.video_id))];

@@ -308,6 +308,8 @@ def check_camera(source: int | str) -> Check:
 
     if isinstance(source, str) and not Path(source).is_file():
         return Check("camera", False, f"no video file at {source}", "check the path in the options")
+    # OpenCV prints a screenful of backend warnings for a missing camera; the check says it.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     capture = cv2.VideoCapture(source)
     try:
         ok = capture.isOpened() and capture.read()[0]

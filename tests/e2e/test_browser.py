@@ -100,6 +100,42 @@ def test_changing_the_language_brings_a_new_queue_at_once(moodtune):
     )
 
 
+def test_a_new_mood_waits_for_the_current_track_to_end(moodtune):
+    popup = moodtune.popup()
+    turn_camera_on(popup)
+    expect(popup.locator("#queue-for")).to_have_text("Happy · English", timeout=HOST_TIMEOUT)
+    # Just after a track starts, seconds of it are left.
+    happy_track = up_next_titles(popup)[0]
+    expect(popup.locator("#now-title")).to_have_text(happy_track, timeout=HOST_TIMEOUT)
+
+    popup.get_by_label("Mood", exact=True).select_option(label="Sad")
+
+    expect(popup.locator("#mood-label")).to_have_text("Sad")
+    expect(popup.locator("#mood-detail")).to_have_text("Set by you")
+    expect(popup.locator("#queue-for")).to_have_text("Sad · English")
+    expect(popup.locator("#now-title")).to_have_text(happy_track)
+    first_sad_track = up_next_titles(popup)[0]
+    expect(popup.locator("#now-title")).to_have_text(first_sad_track, timeout=HOST_TIMEOUT)
+
+
+def test_skip_moves_on_and_like_is_shown(moodtune):
+    popup = moodtune.popup()
+    turn_camera_on(popup)
+    expect(popup.get_by_role("button", name="Pause")).to_be_visible(timeout=HOST_TIMEOUT)
+    like = popup.get_by_role("button", name="Like")
+    expect(like).to_have_attribute("aria-pressed", "false")
+    like.click()
+    expect(like).to_have_attribute("aria-pressed", "true")
+
+    skipped = moodtune.stored_state(popup)["nowPlaying"]["video_id"]
+    next_title = up_next_titles(popup)[0]
+    popup.get_by_role("button", name="Skip").click()
+
+    expect(popup.locator("#now-title")).to_have_text(next_title)
+    expect(like).to_have_attribute("aria-pressed", "false")
+    expect(moodtune.player()).not_to_have_url(re.compile(re.escape(skipped)), timeout=HOST_TIMEOUT)
+
+
 def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune):
     popup = moodtune.popup()
     turn_camera_on(popup)
