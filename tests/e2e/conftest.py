@@ -35,10 +35,6 @@ from urllib.parse import parse_qs, urlsplit
 import cv2
 import numpy as np
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from host import install
 from host.store import DB_NAME
@@ -110,6 +106,11 @@ def artwork_png(url: str) -> bytes:
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     """A throwaway certificate and key for the stand-in (Chromium is told to accept it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "music.youtube.com")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -179,6 +180,9 @@ class StandInYouTubeMusic:
                 pass  # keep the test output quiet
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # The browser drops connections mid-answer (a video cut short by the next track):
+        # nothing the stand-in should report.
+        server.handle_error = lambda request, client_address: None
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(cert_file, key_file)
         server.socket = tls.wrap_socket(server.socket, server_side=True)
@@ -229,6 +233,15 @@ class Moodtune:
             return []
         return [int(line) for line in self.pid_file.read_text().split()]
 
+    def wait_for_new_host(self, old_pid: int, page, timeout_s: float = 30) -> int:
+        """The pid of a host started after `old_pid`, once there is one."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.host_pids()[-1] != old_pid:
+                return self.host_pids()[-1]
+            page.wait_for_timeout(100)
+        raise AssertionError(f"no host started after {old_pid}:\n{self.host_log()}")
+
     def kill_host(self) -> int:
         """Kill the running host the hard way, as a crash would; its pid."""
         pid = self.host_pids()[-1]
@@ -273,8 +286,10 @@ def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) ->
     return pid_file, host_dir / install.LOG_NAME
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():
+    """Playwright's sync API, for one test module at a time: while it runs, its event loop
+    counts as running, and asyncio tests elsewhere could not start theirs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
