@@ -374,11 +374,9 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
       // Only the tab this worker opened is driven; the listener's own tabs are left alone.
       const isPlayer = sender.tab.id === state.player.tabId;
       if (message.player === 'ready') {
-        sendResponse({
-          isPlayer,
-          videoId: isPlayer ? (state.nowPlaying?.video_id ?? null) : null,
-          paused: state.player.userPaused,
-        });
+        // The track to play, unless the listener paused the music.
+        const wanted = isPlayer && !state.player.userPaused ? state.nowPlaying?.video_id : null;
+        sendResponse({ isPlayer, videoId: wanted ?? null });
       } else {
         if (isPlayer) onPlayerReport(message);
         sendResponse({ ok: true });

@@ -251,6 +251,8 @@ function renderSettings() {
 }
 
 function artwork(container, url) {
+  if (container.dataset.url === (url ?? '')) return; // unchanged: no reload, no flicker
+  container.dataset.url = url ?? '';
   container.replaceChildren();
   if (!url) return;
   const image = new Image();

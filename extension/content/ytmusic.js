@@ -67,7 +67,7 @@ function videoElement() {
   });
 }
 
-async function play(videoId, paused) {
+async function play(videoId) {
   wanted = videoId;
   nearEnd = false;
   if (currentVideoId() !== videoId) {
@@ -76,7 +76,6 @@ async function play(videoId, paused) {
     return;
   }
   const element = await videoElement();
-  if (paused) return;
   if (!element.paused) {
     report('playing', nowPlaying());
   } else if (element.played.length > 0) {
@@ -128,12 +127,12 @@ async function start() {
   const reply = await chrome.runtime.sendMessage({ player: 'ready' }).catch(() => null);
   if (!reply?.isPlayer) return;
   chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
-    if (message.type === 'play') play(message.videoId, false);
+    if (message.type === 'play') play(message.videoId);
     else if (message.type === 'pause') pause();
     sendResponse({ ok: true }); // an unanswered message reads as "nobody listening" to the worker
   });
   videoElement().then(watch);
-  if (reply.videoId) play(reply.videoId, reply.paused);
+  if (reply.videoId) play(reply.videoId);
 }
 
 start();
