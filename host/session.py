@@ -16,6 +16,7 @@ from pathlib import Path
 from host import __version__
 from host.camera import Camera, CameraError, Frame
 from host.emotion import MODEL_DIR, EmotionModel, ModelError
+from host.mood import Mood
 from host.music import (
     MusicUnavailable,
     MusicWorker,
@@ -86,7 +87,7 @@ class Session:
         self.fps = fps
         self.frame_listener = frame_listener
         self.language, self.mode = DEFAULT_LANGUAGE, DEFAULT_MODE
-        self.camera_emotion: str | None = None
+        self.camera_mood: Mood | None = None
         self.override: str | None = None
         self.watcher: Watcher | None = None
         self.camera_source: int | str | None = None
@@ -131,7 +132,7 @@ class Session:
     @property
     def emotion(self) -> str | None:
         """The mood that music follows: the manual override, else the camera's."""
-        return self.override or self.camera_emotion
+        return self.override or (self.camera_mood.emotion if self.camera_mood else None)
 
     # Commands
 
@@ -152,7 +153,7 @@ class Session:
                 await self._start_camera(source)
             case Stop():
                 await self._stop_camera()
-                self.camera_emotion = None
+                self.camera_mood = None
                 await self._status()
             case Pause():
                 await self._stop_camera()
@@ -188,7 +189,7 @@ class Session:
     async def _override(self, emotion: str | None) -> None:
         before = self.emotion
         self.override = emotion
-        await self.send(self._emotion_event(self.emotion, 1.0 if emotion else 0.0, {}, self.face))
+        await self._send_mood()
         if self.emotion != before and self.emotion is not None:
             await self._refresh_tracks("mood")
 
@@ -259,27 +260,35 @@ class Session:
             self._loop.call_soon_threadsafe(self._spawn, self._on_mood(result))
 
     async def _on_mood(self, result: FrameResult) -> None:
-        mood = result.mood
-        assert mood is not None
+        assert result.mood is not None
         before = self.emotion
-        self.camera_emotion, self.face = mood.emotion, mood.face
-        probabilities = {
-            e: round(float(p), 4) for e, p in zip(EMOTIONS, mood.probabilities, strict=True)
-        }
-        await self.send(
-            self._emotion_event(mood.emotion, mood.confidence, probabilities, mood.face)
-        )
+        self.camera_mood, self.face = result.mood, result.mood.face
+        if self.override is None:
+            await self._send_mood()
         if self.emotion != before and self.emotion is not None:
             await self._refresh_tracks("mood")
 
-    def _emotion_event(self, emotion, confidence, probabilities, face) -> EmotionEvent:
-        return EmotionEvent(
-            emotion=emotion,
-            confidence=round(float(confidence), 4),
-            probabilities=probabilities,
-            face=face,
-            timestamp=time.time(),
-            source="override" if self.override else "camera",
+    async def _send_mood(self) -> None:
+        """Tell the extension the mood music follows now: the override, else the camera's."""
+        mood = self.camera_mood
+        if self.override is not None:
+            emotion, confidence, probabilities = self.override, 1.0, {}
+        elif mood is not None:
+            emotion, confidence = mood.emotion, round(mood.confidence, 4)
+            probabilities = {
+                e: round(float(p), 4) for e, p in zip(EMOTIONS, mood.probabilities, strict=True)
+            }
+        else:
+            emotion, confidence, probabilities = None, 0.0, {}
+        await self.send(
+            EmotionEvent(
+                emotion=emotion,
+                confidence=confidence,
+                probabilities=probabilities,
+                face=self.face,
+                timestamp=time.time(),
+                source="camera" if self.override is None else "override",
+            )
         )
 
     # Music

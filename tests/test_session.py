@@ -114,3 +114,19 @@ async def test_youtube_music_down_gives_an_error_with_a_way_to_keep_listening(se
     assert error.fallback_url.startswith("https://music.youtube.com/search")
     await session.handle(b'{"type": "ping", "id": 5}')
     assert (await session.listener.wait_for("pong")).id == 5
+
+
+async def test_override_hides_camera_moods_and_clearing_it_restores_the_camera_mood(
+    session, face_video
+):
+    await session.handle(f'{{"type": "start", "camera": "{face_video}"}}'.encode())
+    camera = await session.listener.wait_for("emotion", source="camera")
+    await session.handle(b'{"type": "override_mood", "emotion": "angry"}')
+    await session.listener.wait_for("emotion", source="override", emotion="angry")
+    await asyncio.sleep(3)  # the video's faces keep changing meanwhile
+    assert not [e for e in session.listener.events if e.type == "emotion"]
+    await session.handle(b'{"type": "override_mood", "emotion": null}')
+    back = await session.listener.wait_for("emotion", source="camera")
+    assert back.emotion is not None and back.confidence > 0
+    assert back.emotion == session.camera_mood.emotion
+    assert set(back.probabilities) == set(camera.probabilities)
