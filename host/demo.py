@@ -20,11 +20,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
+import cv2
+
 from host.emotion import MODEL_DIR
 from host.music import MusicWorker
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
-from host.session import Session
-from host.transports.web import WebTransport
+from host.session import Session, open_music
+from host.transports.web import PortUnavailable, WebTransport
 
 SAMPLE_VIDEO = Path(__file__).resolve().parent / "data" / "sample.mp4"
 SAMPLE_ALIAS = "sample"
@@ -63,16 +65,22 @@ def camera_source(value: str) -> int | str:
     """A camera index, or the path of a video file that exists (`sample`: the bundled one)."""
     if value.isdigit():
         return int(value)
-    path = SAMPLE_VIDEO if value == SAMPLE_ALIAS else Path(value)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no video file at {path}")
-    return str(path)
+    if value == SAMPLE_ALIAS:
+        if not SAMPLE_VIDEO.is_file():
+            raise argparse.ArgumentTypeError(f"the bundled sample video is missing: {SAMPLE_VIDEO}")
+        return str(SAMPLE_VIDEO)
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"no video file at {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="moodtune %(levelname)s: %(message)s"
     )
+    # The terminal line for a camera that cannot open names it and says why; OpenCV's own
+    # backend-by-backend warnings would bury that line.
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         return asyncio.run(_serve(args.camera, args.port, not args.no_browser, args.model_dir))
     except KeyboardInterrupt:
@@ -80,20 +88,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(camera: int | str, port: int, open_browser: bool, model_dir: Path) -> int:
-    from host.music import open_music_worker
-
     stopped = asyncio.Event()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows' loop
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
+    # Ctrl+C and SIGTERM end the wait below, so the camera is released on the way out. (Handlers
+    # set here also work where a shell started the demo with SIGINT ignored, as in a background
+    # job. Windows' loop has none: Ctrl+C arrives as KeyboardInterrupt there.)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            asyncio.get_running_loop().add_signal_handler(stop_signal, stopped.set)
     try:
         async with running_demo(
-            camera, music=open_music_worker(), port=port, model_dir=model_dir
+            camera, music=open_music(), port=port, model_dir=model_dir
         ) as transport:
             if open_browser:
                 webbrowser.open(transport.url)
             await stopped.wait()
-    except OSError as exc:
-        print(f"moodtune demo: cannot listen on 127.0.0.1:{port}: {exc}", file=sys.stderr)
+    except PortUnavailable as exc:
+        print(f"moodtune demo: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -104,9 +114,13 @@ async def running_demo(
     music: MusicWorker | None,
     port: int = 0,
     model_dir: str | Path = MODEL_DIR,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> AsyncIterator[WebTransport]:
-    """Serve the demo page for a session watching `camera` (None: start from the page)."""
+    """Serve the demo page for a session watching `camera` (None: start from the page).
+
+    Terminal lines go to `out` (default: standard output).
+    """
+    out = out or sys.stdout
     transport = WebTransport(sample_video=SAMPLE_VIDEO if SAMPLE_VIDEO.is_file() else None)
     report = TerminalReport(out, sample_available=transport.sample_video is not None)
 
@@ -134,6 +148,7 @@ class TerminalReport:
         self.out = out
         self.sample_available = sample_available
         self.camera_state = "idle"  # what the session starts in: not news
+        self.music_missing = False
 
     def show(self, event: Event) -> None:
         match event:
@@ -147,6 +162,7 @@ class TerminalReport:
                 words = {"camera": f"on ({camera})", "idle": "off", "paused": "paused"}[state]
                 self._say(f"camera: {words}" + (f" ({detail})" if detail else ""))
             case Tracks(tracks=tracks, emotion=emotion, language=language, mode=mode):
+                self.music_missing = False
                 named = "; ".join(f"{t.title} by {', '.join(t.artists)}" for t in tracks[:3])
                 self._say(f"{len(tracks)} tracks for {emotion} ({language}, {mode}): {named}")
             case Error(code="camera_unavailable", message=message):
@@ -157,10 +173,15 @@ class TerminalReport:
                         f"try the bundled sample video: moodtune demo --camera {SAMPLE_ALIAS}"
                         " (or click “Play the sample video” on the page)"
                     )
-            case Error(code=code, message=message, fallback_url=fallback_url):
+            case Error(code="music_unavailable", message=message, fallback_url=fallback_url):
+                # Said once until music is back: every mood change would repeat it.
+                if not self.music_missing:
+                    self.music_missing = True
+                    self._say(f"no music: {message}")
+                    if fallback_url:
+                        self._say(f"search YouTube Music yourself: {fallback_url}")
+            case Error(code=code, message=message):
                 self._say(f"problem ({code}): {message}")
-                if fallback_url:
-                    self._say(f"search YouTube Music yourself: {fallback_url}")
 
     def _say(self, line: str) -> None:
         print(f"{time.strftime('%H:%M:%S')}  {line}", file=self.out, flush=True)
@@ -171,6 +192,4 @@ def _mood_words(event: EmotionEvent) -> str:
         return "none (no face in view)" if not event.face else "none"
     if event.source == "override":
         return f"{event.emotion} (set by hand)"
-    if not event.probabilities:  # the hand-set mood was released back to the camera
-        return f"{event.emotion} (back to the camera)"
     return f"{event.emotion} ({event.confidence:.0%})"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import secrets
 import socket
 from collections import deque
@@ -30,8 +29,6 @@ from host.camera import Frame
 from host.faces import Box
 from host.pipeline import FrameResult
 from host.protocol import EMOTIONS, EmotionEvent, Event, Hello, Status, Tracks, encode_event
-
-log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 HOST = "127.0.0.1"
@@ -57,6 +54,10 @@ STATIC_FILES = {"demo.js": "text/javascript", "demo.css": "text/css"}
 Handle = Callable[[bytes], Awaitable[None]]
 
 
+class PortUnavailable(RuntimeError):
+    """The port asked for cannot be listened on (in use, or not allowed)."""
+
+
 class WebTransport:
     """Serves the demo page and carries one session's messages to and from every open page.
 
@@ -69,12 +70,13 @@ class WebTransport:
         self.sample_video = sample_video
         self._handle: Handle | None = None
         self.port: int | None = None
-        self._outboxes: dict[web.WebSocketResponse, asyncio.Queue[str]] = {}
         self._hello: Hello | None = None
         self._status: Status | None = None
         self._tracks: Tracks | None = None
         self._moods: deque[EmotionEvent] = deque(maxlen=MOOD_HISTORY)
-        self._viewers = 0  # open preview streams; read (racily, harmlessly) on the watcher thread
+        # Both read on the watcher thread without a lock: a stale answer costs one frame at most.
+        self._outboxes: dict[web.WebSocketResponse, asyncio.Queue[str]] = {}  # open pages
+        self._viewers = 0  # open preview streams
         self._last_preview = -1.0  # watcher thread only
         self._jpeg: bytes | None = None
         self._jpeg_number = 0
@@ -94,9 +96,9 @@ class WebTransport:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.bind((HOST, port))
-        except OSError:
+        except OSError as exc:
             listener.close()
-            raise
+            raise PortUnavailable(f"cannot listen on {HOST}:{port}: {exc.strerror}") from exc
         self.port = listener.getsockname()[1]
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self._page)
@@ -106,7 +108,7 @@ class WebTransport:
             app.router.add_get(f"/{name}", self._static)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.SockSite(self._runner, listener, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, listener).start()
         return self.url
 
     async def close(self) -> None:

@@ -50,6 +50,14 @@ function look(emotion) {
   return LOOK[emotion] || NO_MOOD;
 }
 
+// An emotion's emoji and name; the emoji gets a colour-emoji font of its own, since text fonts
+// that carry emoji outlines would otherwise win.
+function named(emotion, name = emotion) {
+  const label = element("span");
+  label.append(element("span", "emoji", look(emotion).emoji), ` ${name}`);
+  return label;
+}
+
 function title(emotion) {
   return emotion.charAt(0).toUpperCase() + emotion.slice(1);
 }
@@ -171,7 +179,9 @@ function buildBars() {
     const fill = element("div", "fill");
     fill.style.background = look(emotion).colour;
     bar.append(fill);
-    row.append(element("span", "label", `${look(emotion).emoji} ${emotion}`), bar, element("span", "value", "–"));
+    const label = named(emotion);
+    label.className = "label";
+    row.append(label, bar, element("span", "value", "–"));
     list.append(row);
   }
 }
@@ -201,7 +211,6 @@ function showMood(event) {
   let detail;
   if (event.source === "override") detail = "Set by hand. Choose Auto to follow the camera again.";
   else if (!event.emotion) detail = "Look into the camera; the mood settles a moment after a face appears.";
-  else if (Object.keys(event.probabilities).length === 0) detail = "Following the camera again.";
   else detail = `${percent(event.confidence)} sure · from the camera`;
   $("mood-detail").textContent = detail;
   for (const chip of $("override").children) {
@@ -217,7 +226,8 @@ function buildOverrideChips() {
   auto.addEventListener("click", () => send({ type: "override_mood", emotion: null }));
   chips.append(auto);
   for (const emotion of EMOTIONS) {
-    const chip = element("button", "", `${look(emotion).emoji} ${emotion}`);
+    const chip = element("button");
+    chip.append(named(emotion));
     chip.type = "button";
     chip.dataset.emotion = emotion;
     chip.addEventListener("click", () => send({ type: "override_mood", emotion }));
@@ -259,7 +269,7 @@ function showTimeline() {
     item.append(
       element("time", "", clock(mood.timestamp)),
       swatch,
-      element("span", "", `${look(mood.emotion).emoji} ${mood.emotion || "no face"}`),
+      named(mood.emotion, mood.emotion || "no face"),
       element("span", "confidence", how),
     );
     changes.append(item);
