@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--int8", action="store_true", help="quantise to int8")
     export.add_argument("--no-flip", action="store_true", help="skip mirror averaging")
     export.add_argument("--calibration", default=None, help="image folder for int8 calibration")
+    export.add_argument("--val", default=None, help="image folder to measure accuracy on")
+    export.add_argument("--run", default=None, help="the training run folder (recipe, curves)")
 
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
     video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
@@ -99,11 +101,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from training.data import load
-    from training.export import export
+    from training.export import export, record_measurements
 
-    calibration = load(args.calibration) if args.int8 and args.calibration else None
+    if args.int8 and not args.calibration:
+        print("python -m training export: --int8 needs --calibration DIR", file=sys.stderr)
+        return 2
+    calibration = load(args.calibration) if args.int8 else None
     path = export(args.keras, args.out, not args.no_flip, args.int8, calibration)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    metrics = record_measurements(args.out, args.val, args.run)["metrics"]
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {json.dumps(metrics)}")
     return 0
 
 

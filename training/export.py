@@ -9,6 +9,7 @@ stay float), calibrated on training faces.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import keras
@@ -82,3 +83,64 @@ def export(
     }
     (out / CONTRACT_FILE).write_text(json.dumps(contract, indent=2) + "\n")
     return path
+
+
+def measure_latency_ms(model_dir: str | Path, runs: int = 500) -> dict:
+    """Median and p95 milliseconds of one face through the host's LiteRT runner, one thread."""
+    from host.emotion import EmotionModel
+
+    model = EmotionModel.load(model_dir, threads=1)
+    crop = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE), np.uint8)
+    for _ in range(20):
+        model.predict(crop)
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model.predict(crop)
+        timings.append((time.perf_counter() - start) * 1e3)
+    return {
+        "median": round(float(np.median(timings)), 3),
+        "p95": round(float(np.percentile(timings, 95)), 3),
+    }
+
+
+def record_measurements(
+    model_dir: str | Path, val_dir: str | Path | None, run_dir: str | Path | None
+) -> dict:
+    """Measure the exported model and write the figures into its model.json; returns them.
+
+    With `val_dir`: accuracy, macro F1 and per-class recall through the host's own crop and
+    runner, plus a confusion-matrix PNG. With `run_dir`: the training run's recipe and wall time,
+    and its learning curves copied beside the model.
+    """
+    from training.evaluate import evaluate, plot_confusion
+    from training.train import plot_curves
+
+    out = Path(model_dir)
+    contract = json.loads((out / CONTRACT_FILE).read_text())
+    metrics = {"ms_per_face_one_thread": measure_latency_ms(out)}
+    if val_dir is not None:
+        report = evaluate(val_dir, out).report()
+        plot_confusion(
+            report, out / "confusion_val.png", f"val (FER-2013 PublicTest, n={report['n']})"
+        )
+        metrics["val"] = {
+            k: report[k] for k in ("n", "accuracy", "macro_f1", "recall", "faces_missed")
+        }
+        metrics["val"]["data"] = str(val_dir)
+    contract["metrics"] = metrics
+    if run_dir is not None:
+        run = json.loads((Path(run_dir) / "run.json").read_text())
+        plot_curves(Path(run_dir) / "log.csv", out / "learning_curves.png")
+        contract["training"] = {
+            "command": f"python -m training train --data {run['data']} --out {run_dir}",
+            "epochs": run["epochs"],
+            "seed": run["seed"],
+            "wall_seconds": round(sum(run["wall_seconds"]), 1),
+            "params": run["params"],
+            "forward_mflops": run["forward_mflops"],
+            "train_counts": run["train_counts"],
+            "hyperparameters": run["hyperparameters"],
+        }
+    (out / CONTRACT_FILE).write_text(json.dumps(contract, indent=2) + "\n")
+    return contract
