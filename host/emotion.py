@@ -93,4 +93,6 @@ class EmotionModel:
         batch = crop.astype(np.float32).reshape(1, *self.contract.input_shape)
         self._interpreter.set_tensor(self._input, batch)
         self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output)[0].copy()
+        probabilities = self._interpreter.get_tensor(self._output)[0]
+        # An int8 model's output is quantised in steps of 1/256: the sum drifts by up to ~1%.
+        return probabilities / max(float(probabilities.sum()), 1e-6)

@@ -20,14 +20,14 @@ CROP_SIZE = 48
 CROP_MARGIN = 0.02  # the crop's side is the Haar box's side times (1 + CROP_MARGIN)
 DETECT_WIDTH = 240  # full-frame detections run on the frame scaled to this width
 DETECT_SCALE_FACTOR = 1.2
-TRACK_SCALE_FACTOR = 1.1
+TRACK_SCALE_FACTOR = 1.15
 MIN_NEIGHBORS = 5
 TRACK_MIN_NEIGHBORS = 3  # fewer votes suffice where a face just was (fewer dropped frames)
 MIN_FACE_FRACTION = 0.18  # smallest face searched for, as a fraction of the frame's height
 FULL_DETECT_EVERY = 10  # frames between full-frame detections while a face is tracked
 NO_FACE_DETECT_EVERY = 3  # with no face in view, look for one on every third frame only
-TRACK_WINDOW = 1.6  # the tracking window's side, in face sizes, around the last face
-TRACK_FACE_PX = 56  # the tracking window is scaled so the last face is about this wide
+TRACK_WINDOW = 1.4  # the tracking window's side, in face sizes, around the last face
+TRACK_FACE_PX = 48  # the tracking window is scaled so the last face is about this wide
 TRACK_SIZE_RANGE = (0.75, 1.35)  # the face may shrink or grow this much between frames
 SWITCH_AREA_RATIO = 1.5  # another face must be this much larger to become the primary one
 

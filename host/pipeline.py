@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from host.camera import Camera, Frame
@@ -32,6 +33,9 @@ class FacePipeline:
     """Everything done to one frame; keeps the face and mood state between frames."""
 
     def __init__(self, model: EmotionModel, finder: FaceFinder | None = None) -> None:
+        # On these small images OpenCV's thread pool costs more CPU than it saves, and a
+        # background helper should leave the other cores to the listener's work.
+        cv2.setNumThreads(1)
         self.model = model
         self.finder = finder or FaceFinder()
         self.tracker = MoodTracker()
