@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from host import __version__
@@ -351,15 +352,7 @@ def _language_code(language: str) -> str | None:
 
 
 def _track_info(track: Track) -> TrackInfo:
-    return TrackInfo(
-        video_id=track.video_id,
-        title=track.title,
-        artists=tuple(track.artists),
-        album=track.album,
-        duration_s=track.duration_s,
-        thumbnail=track.thumbnail,
-        reason=track.reason,
-    )
+    return TrackInfo(**asdict(track))
 
 
 def _log_failure(task: asyncio.Task) -> None:

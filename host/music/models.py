@@ -24,15 +24,9 @@ class Song:
 
 
 @dataclass(frozen=True)
-class Track:
+class Track(Song):
     """A song chosen for the listener, with a short reason it was chosen."""
 
-    video_id: str
-    title: str
-    artists: tuple[str, ...]
-    album: str | None
-    duration_s: int | None
-    thumbnail: str | None
     reason: str
 
     @classmethod
