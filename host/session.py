@@ -164,7 +164,7 @@ class Session:
                 await self._set_language(language)
             case SetMode(mode=mode):
                 self.mode = mode
-                await self._refresh_tracks("mode")
+                self._spawn(self._refresh_tracks("mode"))
             case OverrideMood(emotion=emotion):
                 await self._override(emotion)
             case Feedback(video_id=video_id, liked=liked):
@@ -174,7 +174,7 @@ class Session:
                 if self.music is not None:
                     await self.music.record_play(video_id)
             case MoreTracks(count=count):
-                await self._refresh_tracks("more", count)
+                self._spawn(self._refresh_tracks("more", count))
 
     async def _set_language(self, language: str) -> None:
         code = _language_code(language)
@@ -185,14 +185,14 @@ class Session:
             )
             return
         self.language = code
-        await self._refresh_tracks("language")
+        self._spawn(self._refresh_tracks("language"))
 
     async def _override(self, emotion: str | None) -> None:
         before = self.emotion
         self.override = emotion
         await self._send_mood()
         if self.emotion != before and self.emotion is not None:
-            await self._refresh_tracks("mood")
+            self._spawn(self._refresh_tracks("mood"))
 
     # Camera
 
@@ -295,7 +295,11 @@ class Session:
     # Music
 
     async def _refresh_tracks(self, reason: str, count: int = QUEUE_LENGTH) -> None:
-        """Ask for tracks for the current mood, mode and language; drop answers overtaken since."""
+        """Ask for tracks for the current mood, mode and language; drop answers overtaken since.
+
+        Commands start this as a task of its own, so a slow YouTube Music never delays the
+        next command (a pause, a ping) behind it.
+        """
         if self.music is None:
             return
         self._tracks_generation += 1

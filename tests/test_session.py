@@ -4,6 +4,7 @@ a video file as the camera, and YouTube Music answered from recordings."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 import requests
@@ -130,3 +131,17 @@ async def test_override_hides_camera_moods_and_clearing_it_restores_the_camera_m
     assert back.emotion is not None and back.confidence > 0
     assert back.emotion == session.camera_mood.emotion
     assert set(back.probabilities) == set(camera.probabilities)
+
+
+async def test_a_slow_youtube_music_does_not_hold_up_the_next_command(session, replay):
+    def slow(seen):
+        time.sleep(1.5)
+        return requests.ConnectionError("slow network gave up")
+
+    for route in list(replay.routes):
+        replay.routes[route] = slow
+    started = time.monotonic()
+    await session.handle(b'{"type": "set_language", "language": "fr"}')
+    await session.handle(b'{"type": "ping", "id": 9}')
+    await session.listener.wait_for("pong", id=9)
+    assert time.monotonic() - started < 1.0
