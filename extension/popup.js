@@ -3,8 +3,7 @@
 
 import { EMOTIONS, ERROR_CODE } from './protocol.js';
 
-const INSTALL_COMMAND = 'pip install moodtune && moodtune install';
-const CHECKOUT_INSTALL_COMMAND = 'pip install -e . && moodtune install';
+const INSTALL_COMMAND = 'pip install -e . && moodtune install';
 
 const UP_NEXT_SHOWN = 3;
 
@@ -120,7 +119,7 @@ function renderAlert() {
       title: 'Install the moodtune host',
       text: 'moodtune needs its small local helper to read your camera. In a terminal, run:',
       command: INSTALL_COMMAND,
-      note: `From a source checkout: ${CHECKOUT_INSTALL_COMMAND}`,
+      note: 'Run it in the moodtune folder (the one with pyproject.toml), then try again.',
       action: retry,
     });
   }

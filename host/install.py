@@ -387,7 +387,7 @@ def check_host_starts(launcher: Path, extension_id: str = EXTENSION_ID) -> Check
     )
 
 
-_REINSTALL = "reinstall with `pip install moodtune && moodtune install`"
+_REINSTALL = "reinstall from the moodtune folder with `pip install -e . && moodtune install`"
 
 
 def run_doctor(

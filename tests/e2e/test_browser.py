@@ -186,5 +186,5 @@ def test_without_the_host_the_popup_says_how_to_install_it(launch_moodtune):
     expect(popup.locator("#connection")).to_have_text("Host not installed", timeout=HOST_TIMEOUT)
     alert = popup.get_by_role("alert")
     expect(alert).to_contain_text("Install the moodtune host")
-    expect(alert.locator("code")).to_have_text("pip install moodtune && moodtune install")
+    expect(alert.locator("code")).to_have_text("pip install -e . && moodtune install")
     expect(popup.get_by_role("button", name="Try again")).to_be_visible()
