@@ -20,6 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="runs/moodnet", help="run folder (checkpoints, log)")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--init-from", default=None, help="start from this trained .keras model")
+    train.add_argument("--peak-lr", type=float, default=None, help="peak learning rate")
+    train.add_argument("--warmup-epochs", type=int, default=None)
 
     evaluate = commands.add_parser("evaluate", help="measure the shipped .tflite the host's way")
     evaluate.add_argument("--data", required=True, help="folder of <label>/<image> files")
@@ -73,6 +76,9 @@ def run_train(args: argparse.Namespace) -> int:
         args.out,
         epochs=args.epochs or train.EPOCHS,
         seed=args.seed if args.seed is not None else train.SEED,
+        init_from=args.init_from,
+        peak_learning_rate=args.peak_lr or train.PEAK_LEARNING_RATE,
+        warmup_epochs=train.WARMUP_EPOCHS if args.warmup_epochs is None else args.warmup_epochs,
     )
     return 0
 

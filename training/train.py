@@ -33,12 +33,17 @@ CLASS_WEIGHT_POWER = 0.5  # 0 = plain loss, 1 = fully balanced; 0.5 keeps disgus
 SEED = 1337
 
 
-def make_optimizer(steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
-    """SGD with Nesterov momentum, linear warm-up then cosine decay to zero."""
-    warmup = WARMUP_EPOCHS * steps_per_epoch
+def make_optimizer(
+    steps_per_epoch: int,
+    epochs: int,
+    peak: float = PEAK_LEARNING_RATE,
+    warmup_epochs: int = WARMUP_EPOCHS,
+) -> keras.optimizers.Optimizer:
+    """SGD with Nesterov momentum, linear warm-up to `peak`, then cosine decay to zero."""
+    warmup = warmup_epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
-        warmup_target=PEAK_LEARNING_RATE,
+        warmup_target=peak,
         warmup_steps=warmup,
         decay_steps=max(1, epochs * steps_per_epoch - warmup),
     )
@@ -49,9 +54,15 @@ def make_optimizer(steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimi
     return optimizer
 
 
-def compile_model(model: keras.Model, steps_per_epoch: int, epochs: int) -> None:
+def compile_model(
+    model: keras.Model,
+    steps_per_epoch: int,
+    epochs: int,
+    peak: float = PEAK_LEARNING_RATE,
+    warmup_epochs: int = WARMUP_EPOCHS,
+) -> None:
     model.compile(
-        optimizer=make_optimizer(steps_per_epoch, epochs),
+        optimizer=make_optimizer(steps_per_epoch, epochs, peak, warmup_epochs),
         loss=keras.losses.CategoricalCrossentropy(
             from_logits=True, label_smoothing=LABEL_SMOOTHING
         ),
@@ -76,8 +87,15 @@ def train(
     seed: int = SEED,
     model_kwargs: dict | None = None,
     verbose: int = 1,
+    init_from: str | None = None,
+    peak_learning_rate: float = PEAK_LEARNING_RATE,
+    warmup_epochs: int = WARMUP_EPOCHS,
 ) -> keras.Model:
-    """Train (or resume) a model on `data_dir/train`, watching `data_dir/val`; returns it."""
+    """Train (or resume) a model on `data_dir/train`, watching `data_dir/val`; returns it.
+
+    `init_from` starts from a trained model's weights instead of a fresh network (a warm
+    restart: a new cosine cycle from `peak_learning_rate`).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -102,12 +120,17 @@ def train(
         model = keras.models.load_model(last_path)
         print(f"resuming from {last_path} after epoch {start_epoch}")
     else:
-        model = build_moodnet(**(model_kwargs or {}))
-        compile_model(model, len(train_batches), epochs)
+        if init_from:
+            model = keras.models.load_model(init_from, compile=False)
+        else:
+            model = build_moodnet(**(model_kwargs or {}))
+        compile_model(model, len(train_batches), epochs, peak_learning_rate, warmup_epochs)
         log_path.unlink(missing_ok=True)
     train_batches.epoch = start_epoch
     train_batches.order = train_batches._order()
     _write_run_info(out, data_dir, epochs, seed, model, train_set.class_counts(), weights)
+    if init_from:
+        _note_warm_restart(out, init_from, peak_learning_rate, warmup_epochs)
 
     started = time.monotonic()
     model.fit(
@@ -149,6 +172,14 @@ def _write_run_info(out, data_dir, epochs, seed, model, counts, weights) -> None
             augment=AugmentConfig().__dict__,
         ),
     )
+    info_path.write_text(json.dumps(info, indent=2))
+
+
+def _note_warm_restart(out: Path, init_from: str, peak: float, warmup_epochs: int) -> None:
+    info_path = out / "run.json"
+    info = json.loads(info_path.read_text())
+    info["init_from"] = str(init_from)
+    info["hyperparameters"].update(peak_learning_rate=peak, warmup_epochs=warmup_epochs)
     info_path.write_text(json.dumps(info, indent=2))
 
 
