@@ -152,3 +152,22 @@ def test_csv_loader_reads_a_split_and_names_a_bad_row(tmp_path):
     with pytest.raises(DatasetError, match="lacks column"):
         (tmp_path / "cols.csv").write_text("label,pixels\n")
         load_csv(tmp_path / "cols.csv", "train")
+
+
+def test_warm_restart_starts_from_the_trained_weights(trained, fer_sample, tmp_path):
+    import keras
+
+    from training.train import train
+
+    run, _ = trained
+    start = keras.models.load_model(run / "model.keras")
+    restarted = train(
+        str(fer_sample), str(tmp_path / "restart"), epochs=1, verbose=0,
+        init_from=str(run / "model.keras"), peak_learning_rate=1e-9, warmup_epochs=0,
+    )  # fmt: skip
+    # With a vanishing learning rate the weights stay where the first run left them.
+    for before, after in zip(start.weights, restarted.weights, strict=True):
+        if "moving" not in before.path:
+            assert np.allclose(before.numpy(), after.numpy(), atol=1e-5), before.path
+    info = json.loads((tmp_path / "restart" / "run.json").read_text())
+    assert info["init_from"].endswith("model.keras")
