@@ -5,6 +5,7 @@ const form = document.getElementById('options');
 const camera = document.getElementById('camera');
 const switchAtOnce = document.getElementById('switch-at-once');
 const saved = document.getElementById('saved');
+const settings = document.getElementById('settings');
 
 // "0" is a device index; anything else is a video file path, as the host's `start` expects.
 function cameraSource(text) {
@@ -21,6 +22,7 @@ async function save() {
 const { prefs } = await chrome.storage.local.get('prefs');
 camera.value = String(prefs?.camera ?? 0);
 switchAtOnce.checked = Boolean(prefs?.switchAtOnce);
+settings.disabled = false;
 form.addEventListener('change', save);
 form.addEventListener('submit', (event) => {
   event.preventDefault();

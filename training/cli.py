@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--init-from", default=None, help="start from this trained .keras model")
     train.add_argument("--peak-lr", type=float, default=None, help="peak learning rate")
     train.add_argument("--warmup-epochs", type=int, default=None)
+    train.add_argument(
+        "--blocks", default=None, help="residual blocks per stage, e.g. 1,1,1,1 (default 1,1,1,0)"
+    )
 
     evaluate = commands.add_parser("evaluate", help="measure the shipped .tflite the host's way")
     evaluate.add_argument("--data", required=True, help="folder of <label>/<image> files")
@@ -68,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def parse_blocks(text: str) -> tuple[int, ...]:
+    """'1,1,1,1' → (1, 1, 1, 1): residual blocks per stage."""
+    return tuple(int(n) for n in text.split(","))
+
+
 def run_train(args: argparse.Namespace) -> int:
     from training import train
 
@@ -79,6 +87,7 @@ def run_train(args: argparse.Namespace) -> int:
         init_from=args.init_from,
         peak_learning_rate=args.peak_lr or train.PEAK_LEARNING_RATE,
         warmup_epochs=train.WARMUP_EPOCHS if args.warmup_epochs is None else args.warmup_epochs,
+        model_kwargs={"blocks": parse_blocks(args.blocks)} if args.blocks else None,
     )
     return 0
 

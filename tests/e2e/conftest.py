@@ -206,10 +206,15 @@ class Moodtune:
         page.goto(POPUP_URL)
         return page
 
-    def set_camera(self, source: str) -> None:
-        """Pick the camera in the options page, as a listener would."""
+    def settings(self):
+        """The extension's options page, opened in a tab."""
         page = self.context.new_page()
         page.goto(OPTIONS_URL)
+        return page
+
+    def set_camera(self, source: str) -> None:
+        """Pick the camera in the options page, as a listener would."""
+        page = self.settings()
         field = page.get_by_label("Camera to watch")
         field.fill(source)
         field.press("Enter")

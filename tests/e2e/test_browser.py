@@ -188,3 +188,14 @@ def test_without_the_host_the_popup_says_how_to_install_it(launch_moodtune):
     expect(alert).to_contain_text("Install the moodtune host")
     expect(alert.locator("code")).to_have_text("pip install -e . && moodtune install")
     expect(popup.get_by_role("button", name="Try again")).to_be_visible()
+
+
+def test_the_settings_page_shows_what_was_saved(moodtune, happy_face_video):
+    page = moodtune.settings()
+    expect(page.get_by_label("Camera to watch")).to_have_value(str(happy_face_video))
+    page.get_by_label("Switch songs as soon as my mood changes").check()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_label("Switch songs as soon as my mood changes")).to_be_checked()
+    expect(page.get_by_label("Camera to watch")).to_have_value(str(happy_face_video))
