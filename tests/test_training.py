@@ -27,7 +27,7 @@ def trained(fer_sample, tmp_path_factory):
     run = tmp_path_factory.mktemp("run")
     train(str(fer_sample), str(run), epochs=2, model_kwargs=TINY_MODEL, verbose=0)
     exported = run / "export"
-    export(run / "model.keras", exported, flip_average=True)
+    export([run / "model.keras"], exported, flip_average=True)
     return run, exported
 
 
@@ -50,7 +50,7 @@ def test_tflite_agrees_with_keras(trained, fer_sample):
     from training.export import inference_model
 
     run, exported = trained
-    keras_model = inference_model(keras.models.load_model(run / "model.keras"), True)
+    keras_model = inference_model([keras.models.load_model(run / "model.keras")], True)
     sample = load_image_folder(fer_sample / "val")
     expected = keras_model.predict(sample.images[..., None].astype(np.float32), verbose=0)
     runtime = EmotionModel.load(exported)
@@ -61,6 +61,38 @@ def test_tflite_agrees_with_keras(trained, fer_sample):
     assert np.array_equal(got.argmax(1)[clear], expected.argmax(1)[clear])
     contract = json.loads((exported / "model.json").read_text())
     assert contract["labels"] == list(LABELS)
+
+
+def test_an_ensemble_exports_as_one_model_averaging_its_members(trained, fer_sample, tmp_path):
+    import keras
+
+    from host.emotion import EmotionModel
+    from training.train import train
+
+    run, _ = trained
+    other = tmp_path / "other"
+    train(str(fer_sample), str(other), epochs=1, seed=7, model_kwargs=TINY_MODEL, verbose=0)
+    exported = tmp_path / "ensemble"
+    subprocess.run(
+        [sys.executable, "-m", "training", "export", "--out", str(exported),
+         "--keras", str(run / "model.keras"), str(other / "model.keras"),
+         "--run", str(run), str(other)],
+        cwd=REPO, capture_output=True, text=True, timeout=180, check=True,
+    )  # fmt: skip
+    sample = load_image_folder(fer_sample / "val")
+    faces = sample.images[..., None].astype(np.float32)
+    expected = np.zeros((len(faces), len(LABELS)))
+    for path in (run / "model.keras", other / "model.keras"):
+        logits = keras.models.load_model(path).predict(faces, verbose=0)
+        mirrored = keras.models.load_model(path).predict(faces[:, :, ::-1], verbose=0)
+        expected += (keras.ops.softmax(logits) + keras.ops.softmax(mirrored)).numpy() / 4
+    runtime = EmotionModel.load(exported)
+    got = np.stack([runtime.predict(image) for image in sample.images])
+    assert np.abs(got - expected).max() < 1e-3
+    contract = json.loads((exported / "model.json").read_text())
+    assert contract["ensemble_members"] == 2
+    assert [t["seed"] for t in contract["training"]] == [1337, 7]
+    assert (exported / f"learning_curves_{other.name}.png").is_file()
 
 
 def evaluate_cli(data: Path, model_dir: Path, *flags: str) -> dict:

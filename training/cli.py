@@ -35,13 +35,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--plot", default=None, help="write the confusion matrix PNG here")
 
     export = commands.add_parser("export", help="write emotion.tflite and model.json")
-    export.add_argument("--keras", required=True, help="trained model (.keras)")
+    export.add_argument(
+        "--keras", required=True, nargs="+", help="trained model(s) (.keras); several are averaged"
+    )
     export.add_argument("--out", default="model", help="folder to write into")
     export.add_argument("--int8", action="store_true", help="quantise to int8")
     export.add_argument("--no-flip", action="store_true", help="skip mirror averaging")
     export.add_argument("--calibration", default=None, help="image folder for int8 calibration")
     export.add_argument("--val", default=None, help="image folder to measure accuracy on")
-    export.add_argument("--run", default=None, help="the training run folder (recipe, curves)")
+    export.add_argument(
+        "--run", nargs="*", default=(), help="each model's training run folder (recipe, curves)"
+    )
 
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
     video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")

@@ -1,15 +1,17 @@
-"""Export a trained Keras model to the shipped artifact: `emotion.tflite` + `model.json`.
+"""Export trained Keras models to the shipped artifact: `emotion.tflite` + `model.json`.
 
 The exported graph takes the raw 48x48 grayscale crop (float 0..255) and returns the seven
-probabilities. With `flip_average` it also reads the mirrored face and averages the two, which
-buys accuracy for a second pass. `int8` quantises weights and activations (inputs and outputs
-stay float), calibrated on training faces.
+probabilities. Given several models it averages their probabilities (an ensemble, one graph, one
+LiteRT call). With `flip_average` each model also reads the mirrored face, which buys accuracy
+for a second pass. `int8` quantises weights and activations (inputs and outputs stay float),
+calibrated on training faces.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -23,14 +25,19 @@ from training.data import LABELS, Dataset
 CALIBRATION_IMAGES = 500
 
 
-def inference_model(model: keras.Model, flip_average: bool) -> keras.Model:
-    """`model` with a softmax on top, optionally averaged with its reading of the mirror image."""
-    inputs = keras.Input(model.input_shape[1:], name="face")
-    probabilities = keras.layers.Softmax()(model(inputs))
+def inference_model(models: Sequence[keras.Model], flip_average: bool) -> keras.Model:
+    """The mean of `models`' softmax outputs, each optionally also read on the mirror image."""
+    inputs = keras.Input(models[0].input_shape[1:], name="face")
+    # Members trained from one recipe share a name; a graph needs each sub-model's unique.
+    models = [
+        keras.Model(model.inputs[0], model.outputs[0], name=f"member_{i}")
+        for i, model in enumerate(models, 1)
+    ]
+    views = [inputs]
     if flip_average:
-        mirrored = keras.layers.Lambda(lambda x: keras.ops.flip(x, axis=2))(inputs)
-        mirror_probabilities = keras.layers.Softmax()(model(mirrored))
-        probabilities = keras.layers.Average()([probabilities, mirror_probabilities])
+        views.append(keras.layers.Lambda(lambda x: keras.ops.flip(x, axis=2))(inputs))
+    readings = [keras.layers.Softmax()(model(view)) for model in models for view in views]
+    probabilities = keras.layers.Average()(readings) if len(readings) > 1 else readings[0]
     return keras.Model(inputs, probabilities, name="emotion")
 
 
@@ -51,17 +58,21 @@ def to_tflite(model: keras.Model, int8: bool, calibration: Dataset | None = None
 
 
 def export(
-    keras_path: str | Path,
+    keras_paths: Sequence[str | Path],
     out_dir: str | Path,
     flip_average: bool = True,
     int8: bool = False,
     calibration: Dataset | None = None,
     extra: dict | None = None,
 ) -> Path:
-    """Write emotion.tflite and model.json into `out_dir`; returns the .tflite path."""
+    """Write emotion.tflite and model.json into `out_dir`; returns the .tflite path.
+
+    Two or more `keras_paths` are exported as one ensemble averaging their probabilities.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model = inference_model(keras.models.load_model(keras_path), flip_average)
+    members = [keras.models.load_model(path) for path in keras_paths]
+    model = inference_model(members, flip_average)
     path = out / MODEL_FILE
     path.write_bytes(to_tflite(model, int8, calibration))
     contract = {
@@ -76,6 +87,7 @@ def export(
             "replicated; INTER_AREA when shrinking, INTER_LINEAR when enlarging "
             "(host/faces.py crop_face)",
         },
+        "ensemble_members": len(members),
         "flip_average": flip_average,
         "quantization": "int8" if int8 else "float32",
         "size_bytes": path.stat().st_size,
@@ -105,16 +117,15 @@ def measure_latency_ms(model_dir: str | Path, runs: int = 500) -> dict:
 
 
 def record_measurements(
-    model_dir: str | Path, val_dir: str | Path | None, run_dir: str | Path | None
+    model_dir: str | Path, val_dir: str | Path | None, run_dirs: Sequence[str | Path] = ()
 ) -> dict:
     """Measure the exported model and write the figures into its model.json; returns them.
 
     With `val_dir`: accuracy, macro F1 and per-class recall through the host's own crop and
-    runner, plus a confusion-matrix PNG. With `run_dir`: the training run's recipe and wall time,
-    and its learning curves copied beside the model.
+    runner, plus a confusion-matrix PNG. With `run_dirs` (one per ensemble member): each training
+    run's recipe and wall time, and its learning curves copied beside the model.
     """
     from training.evaluate import evaluate, plot_confusion
-    from training.train import plot_curves
 
     out = Path(model_dir)
     contract = json.loads((out / CONTRACT_FILE).read_text())
@@ -129,18 +140,32 @@ def record_measurements(
         }
         metrics["val"]["data"] = str(val_dir)
     contract["metrics"] = metrics
-    if run_dir is not None:
-        run = json.loads((Path(run_dir) / "run.json").read_text())
-        plot_curves(Path(run_dir) / "log.csv", out / "learning_curves.png")
-        contract["training"] = {
-            "command": f"python -m training train --data {run['data']} --out {run_dir}",
-            "epochs": run["epochs"],
-            "seed": run["seed"],
-            "wall_seconds": round(sum(run["wall_seconds"]), 1),
-            "params": run["params"],
-            "forward_mflops": run["forward_mflops"],
-            "train_counts": run["train_counts"],
-            "hyperparameters": run["hyperparameters"],
-        }
+    if run_dirs:
+        contract["training"] = [describe_run(Path(run_dir), out) for run_dir in run_dirs]
     (out / CONTRACT_FILE).write_text(json.dumps(contract, indent=2) + "\n")
     return contract
+
+
+def describe_run(run_dir: Path, model_dir: Path) -> dict:
+    """A training run's command, recipe and wall time; copies its curves to model_dir."""
+    from training.train import plot_curves
+
+    run = json.loads((run_dir / "run.json").read_text())
+    plot_curves(run_dir / "log.csv", model_dir / f"learning_curves_{run_dir.name}.png")
+    command = (
+        f"python -m training train --data {run['data']} --out {run_dir} "
+        f"--epochs {run['epochs']} --seed {run['seed']}"
+    )
+    blocks = run.get("architecture", {}).get("blocks")
+    if blocks:
+        command += " --blocks " + ",".join(str(n) for n in blocks)
+    return {
+        "command": command,
+        "epochs": run["epochs"],
+        "seed": run["seed"],
+        "wall_seconds": round(sum(run["wall_seconds"]), 1),
+        "params": run["params"],
+        "forward_mflops": run["forward_mflops"],
+        "train_counts": run["train_counts"],
+        "hyperparameters": run["hyperparameters"],
+    }

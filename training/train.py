@@ -128,7 +128,9 @@ def train(
         log_path.unlink(missing_ok=True)
     train_batches.epoch = start_epoch
     train_batches.order = train_batches._order()
-    _write_run_info(out, data_dir, epochs, seed, model, train_set.class_counts(), weights)
+    _write_run_info(
+        out, data_dir, epochs, seed, model, model_kwargs, train_set.class_counts(), weights
+    )
     if init_from:
         _note_warm_restart(out, init_from, peak_learning_rate, warmup_epochs)
 
@@ -150,13 +152,14 @@ def train(
     return model
 
 
-def _write_run_info(out, data_dir, epochs, seed, model, counts, weights) -> None:
+def _write_run_info(out, data_dir, epochs, seed, model, model_kwargs, counts, weights) -> None:
     info_path = out / "run.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {"wall_seconds": []}
     info.update(
         data=str(data_dir),
         epochs=epochs,
         seed=seed,
+        architecture=model_kwargs or info.get("architecture", {}),
         params=model.count_params(),
         forward_mflops=round(forward_flops(model) / 1e6, 1),
         train_counts=dict(zip(LABELS, counts.tolist(), strict=True)),
