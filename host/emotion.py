@@ -14,9 +14,22 @@ import numpy as np
 
 from host.protocol import EMOTIONS
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 MODEL_FILE = "emotion.tflite"
 CONTRACT_FILE = "model.json"
+
+
+def shipped_model_dir() -> Path:
+    """The shipped model's folder.
+
+    Installed from a wheel, the model sits inside the package (`host/model`); in a checkout or an
+    editable install (`pip install -e .`) it is `model/` at the top of the repository.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "model"
+    return installed if (installed / MODEL_FILE).exists() else package.parent / "model"
+
+
+MODEL_DIR = shipped_model_dir()
 
 
 class ModelError(RuntimeError):
