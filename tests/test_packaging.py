@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,8 +15,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.mark.slow
 def test_a_wheel_carries_the_model_and_the_host_loads_it_from_there(tmp_path):
+    # Built from a copy: setuptools writes build/ and *.egg-info into the tree it builds.
+    source = shutil.copytree(
+        REPO, tmp_path / "source",
+        ignore=shutil.ignore_patterns(".*", "runs", "build", "*.egg-info", "__pycache__", "tests"),
+    )  # fmt: skip
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "-q", "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     [wheel] = tmp_path.glob("moodtune-*.whl")

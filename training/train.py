@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from training.architectures import build_moodnet, forward_flops
-from training.augment import AugmentConfig, FaceBatches, balanced_weights
+from training.augment import AugmentConfig, TrainingEpochs, balanced_weights, one_hot
 from training.data import LABELS, load
 
 EPOCHS = 50
@@ -80,6 +81,14 @@ def epochs_done(log_path: Path) -> int:
         return sum(1 for _ in csv.DictReader(f))
 
 
+class StopAfterOneEpoch(keras.callbacks.Callback):
+    """Ends `fit` after one epoch: each epoch is its own `fit` call on that epoch's arrays,
+    told the whole run's length so the progress bar reads "Epoch 12/70"."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.model.stop_training = True
+
+
 def train(
     data_dir: str,
     out_dir: str,
@@ -101,18 +110,12 @@ def train(
     keras.utils.set_random_seed(seed)
     train_set, val_set = load(Path(data_dir) / "train"), load(Path(data_dir) / "val")
     weights = balanced_weights(train_set.class_counts(), CLASS_WEIGHT_POWER)
-    train_batches = FaceBatches(
-        train_set.images,
-        train_set.labels,
-        BATCH_SIZE,
-        len(LABELS),
-        weights,
-        augment=AugmentConfig(),
-        seed=seed,
-        workers=1,
-        max_queue_size=8,
+    epochs_source = TrainingEpochs(
+        train_set.images, train_set.labels, len(LABELS), weights, AugmentConfig(), seed
     )
-    val_batches = FaceBatches(val_set.images, val_set.labels, 256, len(LABELS))
+    val_images = val_set.images[..., None].astype(np.float32)
+    validation = (val_images, one_hot(val_set.labels, len(LABELS)))
+    steps_per_epoch = -(-len(train_set) // BATCH_SIZE)
 
     log_path, last_path = out / "log.csv", out / "last.keras"
     start_epoch = epochs_done(log_path) if last_path.exists() else 0
@@ -124,28 +127,39 @@ def train(
             model = keras.models.load_model(init_from, compile=False)
         else:
             model = build_moodnet(**(model_kwargs or {}))
-        compile_model(model, len(train_batches), epochs, peak_learning_rate, warmup_epochs)
+        compile_model(model, steps_per_epoch, epochs, peak_learning_rate, warmup_epochs)
         log_path.unlink(missing_ok=True)
-    train_batches.epoch = start_epoch
-    train_batches.order = train_batches._order()
     _write_run_info(
         out, data_dir, epochs, seed, model, model_kwargs, train_set.class_counts(), weights
     )
     if init_from:
         _note_warm_restart(out, init_from, peak_learning_rate, warmup_epochs)
 
+    callbacks = [
+        keras.callbacks.CSVLogger(str(log_path), append=True),
+        keras.callbacks.ModelCheckpoint(str(last_path)),
+        StopAfterOneEpoch(),
+    ]
     started = time.monotonic()
-    model.fit(
-        train_batches,
-        validation_data=val_batches,
-        epochs=epochs,
-        initial_epoch=start_epoch,
-        callbacks=[
-            keras.callbacks.CSVLogger(str(log_path), append=True),
-            keras.callbacks.ModelCheckpoint(str(last_path)),
-        ],
-        verbose=verbose,
-    )
+    with ThreadPoolExecutor(1) as loader:
+        upcoming = loader.submit(epochs_source.arrays, start_epoch)
+        for epoch in range(start_epoch, epochs):
+            images, labels, sample_weights = upcoming.result()
+            if epoch + 1 < epochs:
+                upcoming = loader.submit(epochs_source.arrays, epoch + 1)
+            model.fit(
+                images,
+                labels,
+                sample_weight=sample_weights,
+                batch_size=BATCH_SIZE,
+                shuffle=False,  # the epoch is already shuffled, reproducibly
+                validation_data=validation,
+                validation_batch_size=256,
+                initial_epoch=epoch,
+                epochs=epochs,
+                callbacks=callbacks,
+                verbose=verbose,
+            )
     model.save(out / "model.keras")
     _record_wall_time(out, time.monotonic() - started)
     plot_curves(log_path, out / "curves.png")
