@@ -76,7 +76,7 @@ def export(
     path = out / MODEL_FILE
     path.write_bytes(to_tflite(model, int8, calibration))
     contract = {
-        "name": "moodnet",
+        "name": "moodnet" if len(members) == 1 else f"moodnet-ensemble-{len(members)}",
         "labels": list(LABELS),
         "input_shape": [CROP_SIZE, CROP_SIZE, 1],
         "input": "grayscale face crop, float32 pixel values 0..255, no normalisation",
