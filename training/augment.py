@@ -75,8 +75,9 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConf
 class TrainingEpochs:
     """Augmented, shuffled copies of a training set, one epoch at a time.
 
-    Randomness is derived from (seed, epoch, batch index), so a resumed run sees the same
-    epochs as an uninterrupted one.
+    An epoch is `steps_per_epoch` full batches: the few faces the shuffle leaves over sit that
+    epoch out, so epochs can be laid end to end in one array. Randomness is derived from
+    (seed, epoch, batch index), so a resumed run sees the same epochs as an uninterrupted one.
     """
 
     def __init__(
@@ -92,10 +93,13 @@ class TrainingEpochs:
         self.images, self.labels = images, labels
         self.num_classes, self.class_weights = num_classes, class_weights
         self.augment, self.seed, self.chunk = augment, seed, chunk
+        self.batch_size = min(chunk, len(labels))
+        self.steps_per_epoch = len(labels) // self.batch_size
 
     def arrays(self, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Epoch `epoch`: images (N, H, W, 1) float32, one-hot labels, per-image loss weights."""
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.labels))
+        order = order[: self.steps_per_epoch * self.batch_size]
         chunks = []
         for index, start in enumerate(range(0, len(order), self.chunk)):
             rows = order[start : start + self.chunk]
@@ -107,6 +111,11 @@ class TrainingEpochs:
             one_hot(labels, self.num_classes),
             self.class_weights[labels].astype(np.float32),
         )
+
+    def span(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Epochs first..stop-1 laid end to end, as `arrays` gives one."""
+        parts = [self.arrays(epoch) for epoch in range(first, stop)]
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -30,7 +30,7 @@ GRID = {
     "half_life_s": (0.15, 0.25, 0.4),
     "switch_margin": (0.05, 0.1, 0.2),
     "confirm_s": (0.1, 0.2, 0.4),
-    "min_dwell_s": (2.0,),
+    "min_dwell_s": (1.0, 2.0),
 }
 MAX_FALSE_SWITCHES_PER_MINUTE = 1.0
 
