@@ -9,10 +9,11 @@ Four mechanisms, each a named constant below:
 After NO_FACE_AFTER_S without a face the mood becomes unknown ("no face").
 
 The values were chosen with `python -m training calibrate-mood --data <FER-2013 val>`, which
-replays the shipped model's readings of camera-like videos of real faces through 27 settings:
-these gave an expression change → mood event latency of 0.4 s median, 0.84 s p95 (20 changes,
-1 missed) and no false switch over 5 minutes of steady faces. A 0.1 s confirmation was 0.2 s
-faster at the median with the same p95; 0.2 s (three frames at 10 fps) is kept so that a
+replays the shipped model's readings of camera-like videos of real faces through 54 settings:
+with the shipped two-network model these gave an expression change → mood event latency of
+0.4 s median, 0.5 s p95 (18 changes, none missed) and no false switch over 5 minutes of steady
+faces; the minimum dwell (1 or 2 s) made no difference there. A 0.1 s confirmation was 0.15 s
+faster at the median (0.25 s, p95 0.4 s); 0.2 s (three frames at 10 fps) is kept so that a
 brief misreading on a real webcam, noisier than these videos, cannot switch the mood.
 """
 
