@@ -141,13 +141,13 @@ def train(
     started = time.monotonic()
     with ThreadPoolExecutor(1) as loader:
         # The next span is augmented on a loader thread while this one trains.
-        upcoming = [loader.submit(epochs_source.span, *span) for span in spans[:1]]
+        upcoming = loader.submit(epochs_source.span, *spans[0]) if spans else None
         for index, (first, stop) in enumerate(spans):
-            images, labels, sample_weights = upcoming.pop().result()
+            images, labels, sample_weights = upcoming.result()
+            if index + 1 < len(spans):
+                upcoming = loader.submit(epochs_source.span, *spans[index + 1])
             if verbose:  # Keras counts epochs to the end of this span, not of the run
                 print(f"epochs {first + 1}-{stop} of {epochs}")
-            if index + 1 < len(spans):
-                upcoming.append(loader.submit(epochs_source.span, *spans[index + 1]))
             model.fit(
                 images,
                 labels,
