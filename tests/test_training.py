@@ -43,6 +43,22 @@ def test_training_writes_model_log_curves_and_resumes(trained, fer_sample, tmp_p
     assert len(json.loads((run / "run.json").read_text())["wall_seconds"]) == 2
 
 
+def test_a_run_stopped_between_checkpoints_reruns_the_lost_epochs(trained, fer_sample, tmp_path):
+    from training.train import epochs_done, train
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    log = (run / "log.csv").read_text().splitlines()
+    assert "seconds" in log[0].split(",")
+    # Two more epochs logged, then killed before their checkpoint was written.
+    (run / "log.csv").write_text(
+        "\n".join(log + [f"{n}," + log[-1].split(",", 1)[1] for n in (2, 3)])
+    )
+    train(str(fer_sample), str(run), epochs=3, model_kwargs=TINY_MODEL, verbose=0)
+    assert epochs_done(run / "log.csv") == 3
+    with (run / "log.csv").open() as f:
+        assert [row.split(",")[0] for row in f.read().splitlines()[1:]] == ["0", "1", "2"]
+
+
 def test_tflite_agrees_with_keras(trained, fer_sample):
     import keras
 

@@ -2,4 +2,7 @@
 
 from training.cli import main
 
-raise SystemExit(main())
+# Guarded: training's augmenting worker processes are spawned, and a spawned process imports
+# the main module.
+if __name__ == "__main__":
+    raise SystemExit(main())

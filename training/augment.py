@@ -1,9 +1,10 @@
 """Augmentation for 48x48 grayscale faces, made a whole epoch at a time.
 
-A training epoch is built as plain arrays (about 3 s of OpenCV and vectorised numpy on one core,
-both releasing the GIL) on a loader thread while the previous epoch trains. Arrays, rather than
-a `keras.utils.PyDataset`, because with the TensorFlow backend a PyDataset goes through a
-tf.data generator whose teardown stalled every epoch start by ~45 s on this machine.
+A training epoch is built as plain arrays (about 3 s of OpenCV and vectorised numpy on one core)
+by worker processes while earlier epochs train: one worker keeps a CPU run fed, a GPU run needs
+several. Arrays, rather than a `keras.utils.PyDataset`, because with the TensorFlow backend a
+PyDataset goes through a tf.data generator whose teardown stalled every epoch start by ~45 s on
+this machine.
 
 Linear brightness/contrast changes are left out on purpose: the model standardises every image
 itself, which cancels them; a gamma curve is the photometric change that survives
@@ -13,7 +14,9 @@ standardisation.
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import cv2
 import numpy as np
@@ -112,10 +115,46 @@ class TrainingEpochs:
             self.class_weights[labels].astype(np.float32),
         )
 
-    def span(self, first: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Epochs first..stop-1 laid end to end, as `arrays` gives one."""
-        parts = [self.arrays(epoch) for epoch in range(first, stop)]
-        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+class EpochLoader:
+    """Worker processes that augment epochs ahead of training.
+
+    Workers are spawned, not forked: the training process has a deep-learning runtime's threads
+    running, which a fork would copy mid-flight. Each worker gets the training set once, at start.
+    """
+
+    def __init__(self, source: TrainingEpochs, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(
+            workers, get_context("spawn"), initializer=_adopt, initargs=(source,)
+        )
+
+    def span(self, first: int, stop: int) -> list[Future]:
+        """Start augmenting epochs first..stop-1; `laid_end_to_end` of the futures is the span."""
+        return [self.pool.submit(_augment_epoch, epoch) for epoch in range(first, stop)]
+
+    def __enter__(self) -> EpochLoader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+_worker_source: TrainingEpochs | None = None
+
+
+def _adopt(source: TrainingEpochs) -> None:
+    global _worker_source
+    _worker_source = source
+
+
+def _augment_epoch(epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _worker_source.arrays(epoch)
+
+
+def laid_end_to_end(epochs: list[Future]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The epochs' images, labels and weights, each concatenated in epoch order."""
+    parts = [future.result() for future in epochs]
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--peak-lr", type=float, default=None, help="peak learning rate")
     train.add_argument("--warmup-epochs", type=int, default=None)
     train.add_argument(
+        "--workers", type=int, default=None, help="processes augmenting epochs (default 1)"
+    )
+    train.add_argument(
         "--blocks", default=None, help="residual blocks per stage, e.g. 1,1,1,1 (default 1,1,1,0)"
     )
 
@@ -88,6 +91,7 @@ def run_train(args: argparse.Namespace) -> int:
         args.out,
         epochs=args.epochs or train.EPOCHS,
         seed=args.seed if args.seed is not None else train.SEED,
+        workers=args.workers or train.WORKERS,
         init_from=args.init_from,
         peak_learning_rate=args.peak_lr or train.PEAK_LEARNING_RATE,
         warmup_epochs=train.WARMUP_EPOCHS if args.warmup_epochs is None else args.warmup_epochs,

@@ -169,11 +169,16 @@ def describe_run(run_dir: Path, model_dir: Path) -> dict:
     blocks = run.get("architecture", {}).get("blocks")
     if blocks:
         command += " --blocks " + ",".join(str(n) for n in blocks)
+    if run.get("workers", 1) > 1:
+        command += f" --workers {run['workers']}"
+    if run.get("backend", "tensorflow") != "tensorflow":
+        command = f"KERAS_BACKEND={run['backend']} {command}"
     return {
         "command": command,
         "epochs": run["epochs"],
         "seed": run["seed"],
         "wall_seconds": round(sum(run["wall_seconds"]), 1),
+        "device": run.get("device", "CPU"),
         "params": run["params"],
         "forward_mflops": run["forward_mflops"],
         "train_counts": run["train_counts"],

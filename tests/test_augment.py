@@ -1,0 +1,40 @@
+"""Augmented epochs: the same faces, labels and pixels however many worker processes make them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.augment import AugmentConfig, EpochLoader, TrainingEpochs, laid_end_to_end
+from training.data import LABELS, load_image_folder
+
+
+def make_epochs(fer_sample) -> TrainingEpochs:
+    train = load_image_folder(fer_sample / "train")
+    weights = np.linspace(0.5, 2.0, len(LABELS))
+    return TrainingEpochs(
+        train.images, train.labels, len(LABELS), weights, AugmentConfig(), seed=3, chunk=8
+    )
+
+
+def test_worker_processes_make_the_epochs_the_training_process_would(fer_sample):
+    source = make_epochs(fer_sample)
+    with EpochLoader(source, workers=2) as loader:
+        images, labels, weights = laid_end_to_end(loader.span(4, 6))
+    expected = [
+        np.concatenate(column) for column in zip(source.arrays(4), source.arrays(5), strict=True)
+    ]
+    assert np.array_equal(images, expected[0])
+    assert np.array_equal(labels, expected[1])
+    assert np.array_equal(weights, expected[2])
+
+
+def test_an_epoch_is_full_batches_of_augmented_faces_with_their_labels(fer_sample):
+    source = make_epochs(fer_sample)
+    images, labels, weights = source.arrays(0)
+    assert len(images) == source.steps_per_epoch * source.batch_size
+    assert images.shape[1:] == (48, 48, 1) and images.dtype == np.float32
+    assert images.min() >= 0.0 and images.max() <= 255.0
+    assert np.allclose(labels.sum(axis=1), 1.0)
+    classes = labels.argmax(axis=1)
+    assert np.allclose(weights, np.linspace(0.5, 2.0, len(LABELS))[classes])
+    assert not np.array_equal(images, source.arrays(1)[0])  # each epoch is augmented afresh
