@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
 import numpy as np
 
 from training.augment import AugmentConfig, EpochLoader, TrainingEpochs, laid_end_to_end
 from training.data import LABELS, load_image_folder
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def make_epochs(fer_sample) -> TrainingEpochs:
@@ -38,3 +47,41 @@ def test_an_epoch_is_full_batches_of_augmented_faces_with_their_labels(fer_sampl
     classes = labels.argmax(axis=1)
     assert np.allclose(weights, np.linspace(0.5, 2.0, len(LABELS))[classes])
     assert not np.array_equal(images, source.arrays(1)[0])  # each epoch is augmented afresh
+
+
+def test_killing_a_training_run_leaves_no_augmenting_workers_behind(fer_sample, tmp_path):
+    script = tmp_path / "trainer.py"
+    script.write_text(
+        textwrap.dedent(f"""
+            import multiprocessing, sys, time
+            sys.path.insert(0, {str(REPO)!r})
+            from pathlib import Path
+            from tests.test_augment import make_epochs
+            from training.augment import EpochLoader, laid_end_to_end
+
+            if __name__ == "__main__":
+                with EpochLoader(make_epochs(Path({str(fer_sample)!r})), workers=2) as loader:
+                    laid_end_to_end(loader.span(0, 2))
+                    print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+                    time.sleep(60)
+        """)
+    )
+    trainer = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    children = [int(pid) for pid in trainer.stdout.readline().split()]
+    assert children
+    trainer.kill()
+    trainer.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(alive(pid) for pid in children):
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in children)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of this id still runs (a zombie awaiting its reaper counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(") ")[1].startswith("Z"))

@@ -14,6 +14,9 @@ standardisation.
 from __future__ import annotations
 
 import math
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -125,7 +128,7 @@ class EpochLoader:
 
     def __init__(self, source: TrainingEpochs, workers: int) -> None:
         self.pool = ProcessPoolExecutor(
-            workers, get_context("spawn"), initializer=_adopt, initargs=(source,)
+            workers, get_context("spawn"), initializer=_adopt, initargs=(source, os.getpid())
         )
 
     def span(self, first: int, stop: int) -> list[Future]:
@@ -142,9 +145,17 @@ class EpochLoader:
 _worker_source: TrainingEpochs | None = None
 
 
-def _adopt(source: TrainingEpochs) -> None:
+def _adopt(source: TrainingEpochs, parent: int) -> None:
     global _worker_source
     _worker_source = source
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed training run cannot shut its pool down, so its workers watch for it and go too."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _augment_epoch(epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
