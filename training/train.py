@@ -43,7 +43,7 @@ SEED = 1337
 # Each `fit` call ends by tearing down a tf.data iterator, which stalls ~40 s on this machine;
 # so one call trains several epochs, laid end to end in one array, and checkpoints once.
 EPOCHS_PER_FIT = 8
-WORKERS = 1  # augmenting processes: one keeps up with this CPU, a GPU needs about six
+WORKERS = 1  # augmenting processes: one keeps up with this CPU; the H200 run used 12
 
 
 def make_optimizer(
