@@ -98,8 +98,7 @@ def checkpointed_epochs(out: Path) -> int:
     """How many epochs `last.keras` holds (0 when there is none)."""
     if not (out / "last.keras").exists():
         return 0
-    info = json.loads((out / "run.json").read_text())
-    return info.get("checkpoint_epochs", epochs_done(out / "log.csv"))
+    return _load_run_info(out).get("checkpoint_epochs", epochs_done(out / "log.csv"))
 
 
 def trim_log(log_path: Path, epochs: int) -> None:
@@ -165,9 +164,11 @@ def train(
     _write_run_info(
         out, data_dir, epochs, seed, model, model_kwargs, train_set.class_counts(), weights
     )
-    _record_machine(out, workers)
+    _update_run_info(out, workers=workers, **_machine())
     if init_from:
-        _note_warm_restart(out, init_from, peak_learning_rate, warmup_epochs)
+        hyperparameters = _load_run_info(out)["hyperparameters"]
+        hyperparameters.update(peak_learning_rate=peak_learning_rate, warmup_epochs=warmup_epochs)
+        _update_run_info(out, init_from=str(init_from), hyperparameters=hyperparameters)
 
     callbacks = [EpochTimer(), keras.callbacks.CSVLogger(str(log_path), append=True)]
     spans = [
@@ -199,9 +200,11 @@ def train(
                 verbose=verbose,
             )
             model.save(last_path)
-            _record_checkpoint(out, stop)
+            _update_run_info(out, checkpoint_epochs=stop)
     model.save(out / "model.keras")
-    _record_wall_time(out, time.monotonic() - started)
+    # A resumed run has several sittings, each with its own wall time.
+    sittings = _load_run_info(out)["wall_seconds"] + [round(time.monotonic() - started, 1)]
+    _update_run_info(out, wall_seconds=sittings)
     plot_curves(log_path, out / "curves.png")
     return model
 
@@ -232,41 +235,26 @@ def _write_run_info(out, data_dir, epochs, seed, model, model_kwargs, counts, we
     info_path.write_text(json.dumps(info, indent=2))
 
 
-def _note_warm_restart(out: Path, init_from: str, peak: float, warmup_epochs: int) -> None:
-    info_path = out / "run.json"
-    info = json.loads(info_path.read_text())
-    info["init_from"] = str(init_from)
-    info["hyperparameters"].update(peak_learning_rate=peak, warmup_epochs=warmup_epochs)
-    info_path.write_text(json.dumps(info, indent=2))
-
-
-def _record_machine(out: Path, workers: int) -> None:
-    """Which backend and device trained the run, so its recipe can be rerun as it ran."""
+def _machine() -> dict:
+    """Which backend and device train this run, so its recipe can be rerun as it ran."""
     backend = keras.backend.backend()
-    device = "CPU"
-    if backend == "jax":
-        import jax
+    if backend != "jax":
+        return {"backend": backend, "device": "CPU"}
+    import jax
 
-        device = jax.devices()[0].device_kind
-    info_path = out / "run.json"
-    info = json.loads(info_path.read_text())
-    info.update(backend=backend, device=device, workers=workers)
-    info_path.write_text(json.dumps(info, indent=2))
+    return {"backend": backend, "device": jax.devices()[0].device_kind}
 
 
-def _record_checkpoint(out: Path, epochs: int) -> None:
-    info_path = out / "run.json"
-    info = json.loads(info_path.read_text())
-    info["checkpoint_epochs"] = epochs
-    info_path.write_text(json.dumps(info, indent=2))
+def _load_run_info(out: Path) -> dict:
+    """The run's run.json as a dict."""
+    return json.loads((out / "run.json").read_text())
 
 
-def _record_wall_time(out: Path, seconds: float) -> None:
-    """Append this sitting's wall time to run.json (a resumed run has several sittings)."""
-    info_path = out / "run.json"
-    info = json.loads(info_path.read_text())
-    info["wall_seconds"].append(round(seconds, 1))
-    info_path.write_text(json.dumps(info, indent=2))
+def _update_run_info(out: Path, **fields) -> None:
+    """Set these top-level fields of the run's run.json, keeping the rest."""
+    info = _load_run_info(out)
+    info.update(fields)
+    (out / "run.json").write_text(json.dumps(info, indent=2))
 
 
 def plot_curves(log_path: Path, png_path: Path) -> None:
