@@ -59,6 +59,32 @@ def test_a_run_stopped_between_checkpoints_reruns_the_lost_epochs(trained, fer_s
         assert [row.split(",")[0] for row in f.read().splitlines()[1:]] == ["0", "1", "2"]
 
 
+def test_a_killed_run_keeps_its_checkpoint_and_wall_time(fer_sample, tmp_path, monkeypatch):
+    import training.train as training_run
+
+    class Killed(Exception):
+        pass
+
+    monkeypatch.setattr(training_run, "EPOCHS_PER_FIT", 1)
+    lay_out = training_run.laid_end_to_end
+    spans_started = []
+
+    def killed_before_the_second_span(epochs):
+        spans_started.append(len(epochs))
+        if len(spans_started) == 2:
+            raise Killed
+        return lay_out(epochs)
+
+    monkeypatch.setattr(training_run, "laid_end_to_end", killed_before_the_second_span)
+    with pytest.raises(Killed):
+        training_run.train(
+            str(fer_sample), str(tmp_path), epochs=2, model_kwargs=TINY_MODEL, verbose=0
+        )
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["checkpoint_epochs"] == 1
+    assert len(info["wall_seconds"]) == 1 and info["wall_seconds"][0] > 0
+
+
 def test_tflite_agrees_with_keras(trained, fer_sample):
     import keras
 

@@ -176,6 +176,7 @@ def train(
         for first in range(start_epoch, epochs, EPOCHS_PER_FIT)
     ]
     started = time.monotonic()
+    earlier_sittings = _load_run_info(out)["wall_seconds"]
     with EpochLoader(epochs_source, workers) as loader:
         # The next span is augmented while this one trains.
         upcoming = loader.span(*spans[0]) if spans else []
@@ -200,11 +201,10 @@ def train(
                 verbose=verbose,
             )
             model.save(last_path)
-            _update_run_info(out, checkpoint_epochs=stop)
+            # Recorded at every checkpoint, so a sitting that is killed keeps its wall time.
+            sitting = round(time.monotonic() - started, 1)
+            _update_run_info(out, checkpoint_epochs=stop, wall_seconds=[*earlier_sittings, sitting])
     model.save(out / "model.keras")
-    # A resumed run has several sittings, each with its own wall time.
-    sittings = _load_run_info(out)["wall_seconds"] + [round(time.monotonic() - started, 1)]
-    _update_run_info(out, wall_seconds=sittings)
     plot_curves(log_path, out / "curves.png")
     return model
 
