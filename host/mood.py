@@ -11,12 +11,12 @@ After NO_FACE_AFTER_S without a face the mood becomes unknown ("no face").
 The values were chosen with `python -m training calibrate-mood --data <FER-2013 val>`, which
 replays the shipped model's readings of camera-like videos of real faces through 54 settings and
 ranks them by p95 latency among those with at most one false switch a minute. With the shipped
-model these settings gave an expression change → mood event latency of 0.4 s median, 0.715 s
+model these settings gave an expression change → mood event latency of 0.4 s median, 0.5 s
 p95 (18 changes, none missed) and no false switch over 5 minutes of steady faces. A 0.1 s
-confirmation ranks first there (0.25 s median, 0.63 s p95), but on `moodtune bench`'s video it
-let a misread face switch the mood twice where 0.2 s switched once; 0.2 s (three frames at
-10 fps) is kept, because a calm mood is what users notice. The minimum dwell (1 or 2 s) made no
-difference there; 2 s is kept, the calmer.
+confirmation ranks first there (0.25 s median, 0.4 s p95), but with the previous model it let a
+misread face on `moodtune bench`'s video switch the mood twice where 0.2 s switched once; 0.2 s
+(three frames at 10 fps) is kept, because a calm mood is what users notice. The minimum dwell
+(1 or 2 s) made no difference there; 2 s is kept, the calmer.
 """
 
 from __future__ import annotations
