@@ -205,7 +205,9 @@ class Session:
         await self._status()
         try:
             model = await self._ensure_model()
-            camera = await asyncio.to_thread(Camera, source, self._camera_problem)
+            camera = await asyncio.to_thread(
+                Camera, source, self._camera_problem, fps=self.fps
+            )
         except ModelError as exc:
             await self._fail("model_missing", str(exc))
             return

@@ -1,11 +1,15 @@
 """Build camera-like videos from real face crops, with a timeline of which expression is shown.
 
     python -m training make-video --data ../shared/datasets/fer2013/val --out sample.mp4
+    python -m training make-video ... --out raw.avi --size 1280x720 --fps 30 --codec I420
 
-Each face is upscaled into a 640x480 frame over a plain background and held for a few seconds,
-with a slow drift, sensor noise and flicker, so the host's face finder, model and mood tracker
-run as they would on a webcam. The timeline (`<out>.json`) records when each face starts: the
-ground truth for mood latency and false-switch measurements.
+Each face is upscaled into a frame (640x480 at 10 fps unless asked otherwise) over a plain
+background and held for a few seconds, with a slow drift, sensor noise and flicker, so the host's
+face finder, model and mood tracker run as they would on a webcam; the face keeps its share of
+the frame's height at any size. `--codec I420` writes uncompressed YUV like a webcam's raw
+stream, `MJPG` motion JPEG like a compressed one. The timeline (`<out>.json`) records when each
+face starts: the ground truth for mood latency and false-switch measurements. `--empty S` adds S
+seconds of the bare backdrop after the face at `--empty-after` (a listener who left the desk).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from training.data import LABELS, image_files, read_gray
 
 FRAME_SIZE = (640, 480)
 FPS = 10.0
-FACE_PX = 170  # side of the face crop once upscaled (a face at arm's length from a webcam)
+CODEC = "mp4v"
+FACE_PX = 170  # side of the face crop once upscaled in a 480-line frame (at arm's length)
 CONTEXT = 0.25  # replicated border around the crop, as a fraction of its side
 DRIFT_PX = 2.0  # standard deviation of the per-frame head drift
 NOISE_SIGMA = 3.0
@@ -36,19 +41,25 @@ class Segment:
     source: str
 
 
-def background(rng: np.random.Generator) -> np.ndarray:
-    """A smooth, slightly textured grayscale backdrop (no face-like structure)."""
+def background(rng: np.random.Generator, size: tuple[int, int] = FRAME_SIZE) -> np.ndarray:
+    """A smooth, slightly textured grayscale backdrop (no face-like structure).
+
+    It is drawn at FRAME_SIZE and scaled, so one seed gives the same faces at every size.
+    """
     width, height = FRAME_SIZE
     ramp = np.linspace(90, 150, width, dtype=np.float32)[None, :].repeat(height, 0)
     blobs = cv2.GaussianBlur(rng.normal(0, 25, (height, width)).astype(np.float32), (0, 0), 25)
-    return ramp + blobs
+    backdrop = ramp + blobs
+    if size != FRAME_SIZE:
+        backdrop = cv2.resize(backdrop, size, interpolation=cv2.INTER_LINEAR)
+    return backdrop
 
 
-def face_patch(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def face_patch(face: np.ndarray, face_px: int = FACE_PX) -> tuple[np.ndarray, np.ndarray]:
     """The crop with some replicated context, upscaled, and a feathered alpha mask for it."""
     pad = round(face.shape[0] * CONTEXT)
     padded = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    side = round(FACE_PX * (1 + 2 * CONTEXT))
+    side = round(face_px * (1 + 2 * CONTEXT))
     patch = cv2.resize(padded, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     mask = np.zeros((side, side), np.float32)
     edge = round(side * CONTEXT * 0.5)
@@ -58,14 +69,20 @@ def face_patch(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def render(
-    base: np.ndarray, patch: np.ndarray, mask: np.ndarray, center, rng: np.random.Generator
+    base: np.ndarray,
+    patch: np.ndarray | None,
+    mask: np.ndarray | None,
+    center,
+    rng: np.random.Generator,
 ) -> np.ndarray:
-    """One BGR frame: the patch blended onto the backdrop at `center`, plus noise and flicker."""
+    """One BGR frame: the patch (if any) blended onto the backdrop at `center`, plus noise and
+    flicker."""
     frame = base.copy()
-    side = patch.shape[0]
-    x0, y0 = round(center[0] - side / 2), round(center[1] - side / 2)
-    region = frame[y0 : y0 + side, x0 : x0 + side]
-    region += mask * (patch - region)
+    if patch is not None and mask is not None:
+        side = patch.shape[0]
+        x0, y0 = round(center[0] - side / 2), round(center[1] - side / 2)
+        region = frame[y0 : y0 + side, x0 : x0 + side]
+        region += mask * (patch - region)
     frame *= 1 + rng.normal(0, FLICKER)
     frame += rng.normal(0, NOISE_SIGMA, frame.shape)
     gray = np.clip(frame, 0, 255).astype(np.uint8)
@@ -87,32 +104,56 @@ def choose_faces(data_dir: Path, count: int, rng: np.random.Generator) -> list[t
 
 
 def make_video(
-    data_dir: str | Path, out: str | Path, faces: int = 8, seconds: float = 3.0, seed: int = 0
+    data_dir: str | Path,
+    out: str | Path,
+    faces: int = 8,
+    seconds: float = 3.0,
+    seed: int = 0,
+    size: tuple[int, int] = FRAME_SIZE,
+    fps: float = FPS,
+    codec: str = CODEC,
+    empty_s: float = 0.0,
+    empty_after: int = 1,
 ) -> list[Segment]:
-    """Write the video and its timeline JSON; returns the timeline."""
+    """Write the video and its timeline JSON; returns the timeline.
+
+    With `empty_s`, the bare backdrop is shown for that long after the first `empty_after`
+    faces; it is in the timeline as emotion "none".
+    """
+    if len(codec) != 4:
+        raise ValueError(f"a codec is four characters (I420, MJPG, mp4v), not {codec!r}")
     rng = np.random.default_rng(seed)
     out = Path(out)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), FPS, FRAME_SIZE)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), fps, size)
     if not writer.isOpened():
-        raise RuntimeError(f"cannot write video {out}")
-    base = background(rng)
-    center = np.array([FRAME_SIZE[0] / 2, FRAME_SIZE[1] / 2 - 10])
-    margin = FACE_PX * (0.5 + CONTEXT) + 10
-    timeline, frame_index = [], 0
-    for path, label in choose_faces(Path(data_dir), faces, rng):
-        patch, mask = face_patch(read_gray(path))
-        frames = round(seconds * FPS)
+        raise RuntimeError(f"cannot write video {out} with codec {codec}")
+    face_px = round(FACE_PX * size[1] / FRAME_SIZE[1])
+    base = background(rng, size)
+    center = np.array([size[0] / 2, size[1] / 2 - 10 * size[1] / FRAME_SIZE[1]])
+    margin = face_px * (0.5 + CONTEXT) + 10
+    timeline: list[Segment] = []
+    frame_index = 0
+
+    def hold(patch, mask, held_s: float, emotion: str, source: str) -> None:
+        nonlocal center, frame_index
+        frames = round(held_s * fps)
         timeline.append(
-            Segment(frame_index / FPS, (frame_index + frames) / FPS, LABELS[label], path.name)
+            Segment(frame_index / fps, (frame_index + frames) / fps, emotion, source)
         )
         for _ in range(frames):
             center += rng.normal(0, DRIFT_PX, 2)
-            center = np.clip(center, margin, np.array(FRAME_SIZE) - margin)
+            center = np.clip(center, margin, np.array(size) - margin)
             writer.write(render(base, patch, mask, center, rng))
             frame_index += 1
+
+    for number, (path, label) in enumerate(choose_faces(Path(data_dir), faces, rng)):
+        if empty_s and number == empty_after:
+            hold(None, None, empty_s, "none", "")
+        patch, mask = face_patch(read_gray(path), face_px)
+        hold(patch, mask, seconds, LABELS[label], path.name)
     writer.release()
     Path(f"{out}.json").write_text(
-        json.dumps({"fps": FPS, "segments": [asdict(s) for s in timeline]}, indent=1)
+        json.dumps({"fps": fps, "segments": [asdict(s) for s in timeline]}, indent=1)
     )
     return timeline
 
