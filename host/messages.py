@@ -223,7 +223,11 @@ SITUATION_NOTICES: dict[Situation, Notice] = {
     ),
 }
 
-NOTICES: dict[str, Notice] = {**ERROR_NOTICES, **STATE_NOTICES, **SITUATION_NOTICES}
+NOTICES: dict[str, Notice] = {
+    str(key): notice
+    for table in (ERROR_NOTICES.items(), STATE_NOTICES.items(), SITUATION_NOTICES.items())
+    for key, notice in table
+}
 
 # Placeholders a notice may use; the pages fill every one (see `notice()` in protocol.js).
 PLACEHOLDERS = ("camera", "camera_name")

@@ -99,3 +99,8 @@ def test_the_generated_module_says_when_a_notice_stops_being_true():
         "]));"
     )
     assert cleared == [True, True, False, True, False]
+
+
+def test_the_table_has_no_notice_for_a_state_nobody_meets():
+    keys = {*vocabulary.ERROR_CODES, *vocabulary.STATUS_STATES, *messages.SITUATIONS}
+    assert set(NOTICES) - keys == set()
