@@ -61,11 +61,10 @@ def face_patch(face: np.ndarray, face_px: int = FACE_PX) -> tuple[np.ndarray, np
     padded = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     side = round(face_px * (1 + 2 * CONTEXT))
     patch = cv2.resize(padded, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    mask = np.zeros((side, side), np.float32)
+    sharp = np.zeros((side, side), np.float32)
     edge = round(side * CONTEXT * 0.5)
-    mask[edge:-edge, edge:-edge] = 1.0
-    mask = cv2.GaussianBlur(mask, (0, 0), edge / 2)
-    return patch, mask
+    sharp[edge:-edge, edge:-edge] = 1.0
+    return patch, cv2.GaussianBlur(sharp, (0, 0), edge / 2)
 
 
 def render(
@@ -124,7 +123,7 @@ def make_video(
         raise ValueError(f"a codec is four characters (I420, MJPG, mp4v), not {codec!r}")
     rng = np.random.default_rng(seed)
     out = Path(out)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*codec), fps, size)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write video {out} with codec {codec}")
     face_px = round(FACE_PX * size[1] / FRAME_SIZE[1])
