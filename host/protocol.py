@@ -19,6 +19,7 @@ from host.vocabulary import (
     MODES,
     Emotion,
     ErrorCode,
+    FrameQuality,
     Mode,
     MoodSource,
     StatusState,
@@ -102,13 +103,21 @@ class MoreTracks(Message):
     count: Annotated[int, Field(ge=1, le=50)] = 10
 
 
+class SetAway(Message):
+    """Go `away` after `after_s` seconds without a face (null: never); see Status."""
+
+    type: Literal["set_away"]
+    after_s: Annotated[float, Field(ge=5, le=86400)] | None = 60.0
+
+
 class Ping(Message):
     type: Literal["ping"]
     id: Annotated[int, Field(ge=0)] | ShortText | None = None
 
 
 COMMANDS: tuple[type[Message], ...] = (
-    Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, Ping,
+    Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, SetAway,
+    Ping,
 )  # fmt: skip
 Command = Annotated[
     Start
@@ -120,6 +129,7 @@ Command = Annotated[
     | Feedback
     | Played
     | MoreTracks
+    | SetAway
     | Ping,
     Field(discriminator="type"),
 ]
@@ -146,13 +156,18 @@ class Hello(Message):
 
 
 class Status(Message):
-    """What the camera side is doing: idle, starting, camera (running), paused or error."""
+    """What the camera side is doing: idle, starting, camera (running), away, paused or error.
+
+    `quality` says, while the camera runs, whether the face in view can be read ("ok"), or why
+    not; it is sent again whenever it changes.
+    """
 
     type: Literal["status"] = "status"
     state: StatusState
     camera: int | str | None = None
     face: bool = False
     detail: str | None = None
+    quality: FrameQuality | None = None
 
 
 class EmotionEvent(Message):
@@ -283,6 +298,7 @@ def javascript() -> str:
         f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
         f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
         f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        f"export const FRAME_QUALITIES = {strings(v.FRAME_QUALITIES)};",
         "",
         "// Host → extension, with their fields:",
         *(f"//   {message_type(e):<8} {', '.join(_fields(e))}" for e in EVENTS),

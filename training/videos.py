@@ -136,9 +136,7 @@ def make_video(
     def hold(patch, mask, held_s: float, emotion: str, source: str) -> None:
         nonlocal center, frame_index
         frames = round(held_s * fps)
-        timeline.append(
-            Segment(frame_index / fps, (frame_index + frames) / fps, emotion, source)
-        )
+        timeline.append(Segment(frame_index / fps, (frame_index + frames) / fps, emotion, source))
         for _ in range(frames):
             center += rng.normal(0, DRIFT_PX, 2)
             center = np.clip(center, margin, np.array(size) - margin)

@@ -206,10 +206,10 @@ class Camera:
     def _recover(self, capture: cv2.VideoCapture) -> cv2.VideoCapture | None:
         """After a failed read: rewind a video, or reopen a lost device until it is back."""
         if self.is_file:
-            if self.loop_video and capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
-                if capture.grab():
-                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                    return capture
+            rewound = self.loop_video and capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            if rewound and capture.grab():
+                capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                return capture
             self.ended = True
             capture.release()
             with self._new_frame:

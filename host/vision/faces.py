@@ -8,12 +8,13 @@ most of the time), and handing the model one face.
 The box is steady on a steady face: a full detection is re-measured by the tracking search, so
 both kinds of detection give the same box (they differ ~10% in size otherwise, and the crop and
 the probabilities swung with them); new boxes are blended into the old one while they overlap
-it; and a face that has not moved keeps its box. The crop rule is the model contract's: FER-2013's crops frame a face
-almost exactly as the Haar box does (on the 447 of 600 val faces it finds, the box is centred and
-its median side is 0.979 of the crop's; `python -m training haar-framing`), so the crop is the
-box grown by a small margin. That margin belongs to the model it was trained for: it is read from
-`model/model.json` (written by `python -m training export`, from training/export.py CROP_MARGIN),
-never set here.
+it; and a face that has not moved keeps its box.
+
+The crop rule is the model contract's: FER-2013's crops frame a face almost exactly as the
+Haar box does (on the 447 of 600 val faces it finds, the box is centred and its median side is
+0.979 of the crop's; `python -m training haar-framing`), so the crop is the box grown by a small
+margin. That margin belongs to the model it was trained for: it is read from `model/model.json`
+(written by `python -m training export`, from training/export.py CROP_MARGIN), never set here.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class FaceFinder:
 
     def __init__(self, cascade: cv2.CascadeClassifier | None = None) -> None:
         self.cascade = cascade or load_cascade()
+        self.scan_every = NO_FACE_DETECT_EVERY  # with no face: search every this many frames
         self.reset()
 
     def reset(self) -> None:
@@ -127,7 +129,7 @@ class FaceFinder:
             tracked = self._search_near(gray, self.last)
             if tracked is not None:
                 return self._settle(gray, tracked)
-        elif self.last is None and self.frames_since_full < NO_FACE_DETECT_EVERY:
+        elif self.last is None and self.frames_since_full < self.scan_every:
             return None
         self.frames_since_full = 0
         self.searches += 1
@@ -141,8 +143,10 @@ class FaceFinder:
     def _settle(self, gray: np.ndarray, box: Box) -> Box:
         """Take a newly found box: blended into the last one while they overlap, else as is."""
         new = np.array([box.x, box.y, box.w, box.h], np.float64)
-        if self._blended is not None and self.last is not None and box.iou(self.last) >= (
-            BLEND_MIN_IOU
+        if (
+            self._blended is not None
+            and self.last is not None
+            and box.iou(self.last) >= (BLEND_MIN_IOU)
         ):
             self._blended += BOX_BLEND * (new - self._blended)
         else:
