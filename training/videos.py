@@ -117,7 +117,7 @@ def make_video(
     """Write the video and its timeline JSON; returns the timeline.
 
     With `empty_s`, the bare backdrop is shown for that long after the first `empty_after`
-    faces; it is in the timeline as emotion "none".
+    faces (at the end, with no more faces); it is in the timeline as emotion "none".
     """
     if len(codec) != 4:
         raise ValueError(f"a codec is four characters (I420, MJPG, mp4v), not {codec!r}")
@@ -148,6 +148,8 @@ def make_video(
             hold(None, None, empty_s, "none", "")
         patch, mask = face_patch(read_gray(path), face_px)
         hold(patch, mask, seconds, LABELS[label], path.name)
+    if empty_s and faces <= empty_after:
+        hold(None, None, empty_s, "none", "")
     writer.release()
     Path(f"{out}.json").write_text(
         json.dumps({"fps": fps, "segments": [asdict(s) for s in timeline]}, indent=1)
