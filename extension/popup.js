@@ -200,6 +200,9 @@ function renderMood() {
     detail = 'The camera is off';
   } else if (status?.state === 'error') {
     detail = 'The camera could not start';
+  } else if (status?.state === 'away') {
+    title = 'You seem to be away';
+    detail = 'moodtune looks for you now and then';
   } else if (cameraRunning) {
     title = 'No face in view';
     detail = 'Look toward the camera';

@@ -168,13 +168,13 @@ QUALITY_NOTICES: dict[FrameQuality, Notice] = {
     "too_dark": Notice(
         "It is too dark to read your face",
         "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.",
-        clears=_CAMERA_CLEARS,
+        clears=("camera_off",),
     ),
     "too_bright": Notice(
         "The picture is washed out",
         "Bright light behind or on the camera hides your face. Move away from the window or "
         "dim the light. The mood stays as it was meanwhile.",
-        clears=_CAMERA_CLEARS,
+        clears=("camera_off",),
     ),
 }
 

@@ -90,7 +90,8 @@ def test_a_still_face_keeps_one_box_through_full_detections(still_frames):
     found = [b for b in boxes if b is not None]
     assert len(found) >= 38
     sides = [b.w for b in found[10:]]  # once settled (a second at 10 fps)
-    assert max(sides) - min(sides) <= 0.02 * sides[0]
+    assert max(abs(a - b) for a, b in pairwise(sides)) <= 0.025 * sides[0]
+    assert max(sides) - min(sides) <= 0.04 * sides[0]
     assert finder.searches < len(still_frames) / 2  # an unchanged face is not searched again
 
 
