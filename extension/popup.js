@@ -1,7 +1,7 @@
 // The toolbar popup: renders what the service worker keeps in chrome.storage and sends the
 // listener's choices back to it as actions. It never talks to the host itself.
 
-import { EMOTIONS, ERROR_CODE } from './protocol.js';
+import { EMOTIONS, ERROR_CODE, NOTICES } from './protocol.js';
 
 const INSTALL_COMMAND = 'pip install -e . && moodtune install';
 
@@ -209,6 +209,9 @@ function renderMood() {
   } else {
     detail = 'Starting the camera…';
   }
+  // A face the host cannot read (too dark, washed out) keeps the last mood; say why.
+  const unreadable = status?.quality && status.quality !== 'ok' && NOTICES[status.quality];
+  if (unreadable && prefs.cameraOn) detail = unreadable.title;
   $('mood-label').textContent = title;
   $('mood-detail').textContent = detail;
 

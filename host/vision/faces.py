@@ -28,12 +28,15 @@ import numpy as np
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CROP_SIZE = 48
 DETECT_WIDTH = 240  # full-frame detections run on the frame scaled to this width
+# Looking for someone coming back (away mode) is done smaller still: a face that fills a fifth
+# of the frame's height or more, at two thirds of the cost.
+AWAY_DETECT_WIDTH = 200
 DETECT_SCALE_FACTOR = 1.2
 TRACK_SCALE_FACTOR = 1.15
 MIN_NEIGHBORS = 5
 TRACK_MIN_NEIGHBORS = 3  # fewer votes suffice where a face just was (fewer dropped frames)
 MIN_FACE_FRACTION = 0.18  # smallest face searched for, as a fraction of the frame's height
-FULL_DETECT_EVERY = 30  # frames between full-frame detections while a face is tracked
+FULL_DETECT_EVERY = 50  # frames between full-frame detections while a face is tracked
 NO_FACE_DETECT_EVERY = 3  # with no face in view, look for one on every third frame only
 TRACK_WINDOW = 1.4  # the tracking window's side, in face sizes, around the last face
 TRACK_FACE_PX = 48  # the tracking window is scaled so the last face is about this wide
@@ -48,7 +51,7 @@ SWITCH_AREA_RATIO = 1.5  # another face must be this much larger to become the p
 FOLLOW_PX = 32
 FOLLOW_MIN_RESPONSE = 0.5
 FOLLOW_MAX_SHIFT = 0.25
-FOLLOW_FRAMES_MAX = 4
+FOLLOW_FRAMES_MAX = 9
 FOLLOW_DEADBAND_PX = 1.0  # a smaller shift is noise: the box stays where it is
 BOX_BLEND = 0.5  # a new box moves the old one this far towards it...
 BLEND_MIN_IOU = 0.5  # ...while they overlap this much; past that it is a move, taken at once
@@ -114,6 +117,7 @@ class FaceFinder:
     def __init__(self, cascade: cv2.CascadeClassifier | None = None) -> None:
         self.cascade = cascade or load_cascade()
         self.scan_every = NO_FACE_DETECT_EVERY  # with no face: search every this many frames
+        self.detect_width = DETECT_WIDTH
         self.reset()
 
     def reset(self) -> None:
@@ -146,8 +150,11 @@ class FaceFinder:
         if found is None:
             self.last, self._blended, self._reference = None, None, None
             return None
-        # Measured again as tracking measures it, so the two kinds of search agree on its size.
-        return self._settle(gray, self._search_near(gray, found) or found)
+        # Measured again as tracking measures it (around the tracked box, if this is that face),
+        # so the two kinds of search agree on its size.
+        same = self.last is not None and found.iou(self.last) >= BLEND_MIN_IOU
+        anchor = self.last if same and self.last is not None else found
+        return self._settle(gray, self._search_near(gray, anchor) or found)
 
     def _settle(self, gray: np.ndarray, box: Box) -> Box:
         """Take a newly searched box: its size blended into the last one's while they overlap,
@@ -194,8 +201,8 @@ class FaceFinder:
         return Box(box.x + round(dx), box.y + round(dy), box.w, box.h)
 
     def detect(self, gray: np.ndarray) -> list[Box]:
-        """Every face in the frame, found on a copy scaled down to DETECT_WIDTH."""
-        scale = min(1.0, DETECT_WIDTH / gray.shape[1])
+        """Every face in the frame, found on a copy scaled down to `detect_width`."""
+        scale = min(1.0, self.detect_width / gray.shape[1])
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         min_side = max(24, round(MIN_FACE_FRACTION * small.shape[0]))
         found = self.cascade.detectMultiScale(

@@ -3,8 +3,8 @@
 A face that cannot be read (too dark, washed out: see quality.py) is not read: the model is
 not run and the mood tracker not fed, so the mood stays as it was, and the result says why.
 With nobody in view for `away_after_s`, the watcher is "away": it looks for a face AWAY_FPS
-times a second (every frame it takes is searched), and is back at its full rate on the first
-frame with a face.
+times a second (every frame it takes is searched, on a smaller copy), and is back at its full
+rate on the first frame with a face.
 """
 
 from __future__ import annotations
@@ -20,7 +20,15 @@ import numpy as np
 
 from host.vision.camera import Camera, Frame
 from host.vision.emotion import EmotionModel
-from host.vision.faces import NO_FACE_DETECT_EVERY, Box, FaceFinder, crop_face, to_gray
+from host.vision.faces import (
+    AWAY_DETECT_WIDTH,
+    DETECT_WIDTH,
+    NO_FACE_DETECT_EVERY,
+    Box,
+    FaceFinder,
+    crop_face,
+    to_gray,
+)
 from host.vision.mood import Mood, MoodTracker
 from host.vision.quality import face_quality, lift_dim_face, scene_quality
 from host.vocabulary import FrameQuality
@@ -141,5 +149,7 @@ class Watcher:
 
     def _set_away(self, away: bool) -> None:
         self.away = away
-        self.pipeline.finder.scan_every = 1 if away else NO_FACE_DETECT_EVERY
+        finder = self.pipeline.finder
+        finder.scan_every = 1 if away else NO_FACE_DETECT_EVERY
+        finder.detect_width = AWAY_DETECT_WIDTH if away else DETECT_WIDTH
         self.on_away(away)
