@@ -11,12 +11,17 @@ export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more'])
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
 
 // Host → extension, with their fields:
-//   hello    protocol, version, model, languages, modes, language, mode
-//   status   state, camera, face, detail
+//   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
+//   status   state, camera, face, detail, calibrated_since
 //   emotion  emotion, confidence, probabilities, face, timestamp, source
 //   tracks   emotion, mode, language, reason, tracks
 //   error    code, message, fatal, fallback_url
 //   pong     id
+//   calibration_progress progress, seconds
+//   calibrated since
+//   journal  since, until, moods, tracks, retention_days
+//   journal_export part, parts, csv
+//   journal_deleted 
 export const EVENT = Object.freeze({
   HELLO: 'hello',
   STATUS: 'status',
@@ -24,6 +29,11 @@ export const EVENT = Object.freeze({
   TRACKS: 'tracks',
   ERROR: 'error',
   PONG: 'pong',
+  CALIBRATION_PROGRESS: 'calibration_progress',
+  CALIBRATED: 'calibrated',
+  JOURNAL: 'journal',
+  JOURNAL_EXPORT: 'journal_export',
+  JOURNAL_DELETED: 'journal_deleted',
 });
 
 export const ERROR_CODE = Object.freeze({
@@ -39,6 +49,11 @@ export const ERROR_CODE = Object.freeze({
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
   MUSIC_ERROR: 'music_error',
+  CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
+  CALIBRATION_NO_FACE: 'calibration_no_face',
+  CALIBRATION_UNSTEADY: 'calibration_unsteady',
+  CALIBRATION_EXPRESSION: 'calibration_expression',
+  JOURNAL_ERROR: 'journal_error',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -53,6 +68,12 @@ export const command = Object.freeze({
   played: (videoId) => ({ type: 'played', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
   ping: (id) => ({ type: 'ping', id }),
+  calibrate: () => ({ type: 'calibrate' }),
+  resetCalibration: () => ({ type: 'reset_calibration' }),
+  getJournal: (since, until) => ({ type: 'get_journal', since, until }),
+  exportJournal: () => ({ type: 'export_journal' }),
+  deleteJournal: () => ({ type: 'delete_journal' }),
+  setRetention: (days) => ({ type: 'set_retention', days }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.
