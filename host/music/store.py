@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from host.paths import data_dir
+from host.vocabulary import Emotion
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ class Scores:
 class MoodEntry:
     """A settled mood in the journal; while it lasts, `ended_at` is when it was last seen."""
 
-    emotion: str
+    emotion: Emotion
     confidence: float
     source: JournalSource
     started_at: float
@@ -153,8 +154,8 @@ class PlayedTrack:
     video_id: str
     title: str
     artists: tuple[str, ...]
-    emotion: str
-    played_at: float
+    emotion: Emotion
+    at: float
 
 
 @dataclass(frozen=True)
@@ -313,7 +314,7 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?)",
                     (emotion, confidence, source, when, when),
                 )
-                _prune_journal(c, when)
+                _prune_journal(c, time.time())
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
@@ -346,7 +347,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?)",
                 (video_id, title, artists_text, emotion, when),
             )
-            _prune_journal(c, when)
+            _prune_journal(c, time.time())
 
         self._write(work)
 
@@ -377,22 +378,22 @@ class Store:
         """The whole journal as CSV (one row per mood and per track, in time order)."""
 
         def work(c: sqlite3.Connection) -> str:
-            rows = [
-                ("mood", e, f"{conf:.3f}", s, _iso(start), _iso(end), "", "", "")
+            timed = [
+                (start, ("mood", e, f"{conf:.3f}", s, _iso(start), _iso(end), "", "", ""))
                 for e, conf, s, start, end in c.execute(
                     "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods"
                 )
             ] + [
-                ("track", e, "", "", _iso(at), "", t, "; ".join(json.loads(a)), v)
+                (at, ("track", e, "", "", _iso(at), "", t, "; ".join(json.loads(a)), v))
                 for v, t, a, e, at in c.execute(
                     "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks"
                 )
             ]
-            rows.sort(key=lambda row: row[4])
+            timed.sort(key=lambda pair: pair[0])
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(JOURNAL_CSV_COLUMNS)
-            writer.writerows(rows)
+            writer.writerows(row for _, row in timed)
             return out.getvalue()
 
         return self._run(work)
@@ -511,9 +512,9 @@ def _prune_journal(c: sqlite3.Connection, now: float) -> None:
     c.execute("DELETE FROM journal_tracks WHERE played_at < ?", (cutoff,))
 
 
-def _iso(at: float | None) -> str:
+def _iso(at: float) -> str:
     """Local time, to the second, as a spreadsheet reads it."""
-    return "" if at is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

@@ -113,8 +113,8 @@ class Calibration:
 class RestingFace:
     """The frames of one calibration as they arrive; `finish` makes the calibration."""
 
-    started_at: float  # the first frame's timestamp (seconds; the camera's clock)
     seconds: float = CALIBRATION_S
+    started_at: float | None = None  # the first frame's timestamp (seconds; the camera's clock)
     frames: int = 0
     boxes: list[Box] = field(default_factory=list)
     readings: list[np.ndarray] = field(default_factory=list)
@@ -122,6 +122,8 @@ class RestingFace:
 
     def add(self, timestamp: float, box: Box | None, probabilities: np.ndarray | None) -> None:
         """One processed frame (no face: box and probabilities None)."""
+        if self.started_at is None:
+            self.started_at = timestamp
         self.frames += 1
         self.last_at = timestamp
         if box is not None and probabilities is not None:
@@ -131,6 +133,8 @@ class RestingFace:
     @property
     def progress(self) -> float:
         """0 → 1 over the collection."""
+        if self.started_at is None:
+            return 0.0
         return min(1.0, max(0.0, (self.last_at - self.started_at) / self.seconds))
 
     @property
