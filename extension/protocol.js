@@ -9,6 +9,7 @@ export const MODES = Object.freeze(['match', 'lift', 'calm']);
 export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'paused', 'error']);
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
+export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
 //   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
@@ -87,6 +88,8 @@ export const POPUP_ACTION = Object.freeze({
   SHOW_PLAYER: 'showPlayer',
   RECONNECT: 'reconnect',
   WAKE: 'wake',
+  CALIBRATE: 'calibrate',
+  RESET_CALIBRATION: 'resetCalibration',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',

@@ -377,6 +377,7 @@ def javascript() -> str:
     """The ES module both pages import: this vocabulary, with one builder per command."""
     from host import messages
     from host import vocabulary as v
+    from host.vision.calibration import CALIBRATION_S
 
     def text(value: str) -> str:
         assert "'" not in value and "\\" not in value, value
@@ -401,6 +402,7 @@ def javascript() -> str:
         f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
         f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
         f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        f"export const CALIBRATION_SECONDS = {CALIBRATION_S:g};",
         "",
         "// Host → extension, with their fields:",
         *(f"//   {message_type(e):<8} {', '.join(_fields(e))}" for e in EVENTS),

@@ -65,6 +65,8 @@ PopupAction = Literal[
     "showPlayer",
     "reconnect",
     "wake",
+    "calibrate",
+    "resetCalibration",
 ]
 POPUP_ACTIONS: tuple[PopupAction, ...] = get_args(PopupAction)
 
