@@ -1,7 +1,8 @@
 // The mood journal on the options page: a day's timeline, a week of time per mood, what played,
 // and the listener's controls over what is kept. It asks the host on a native port of its own
 // (a second host process that never opens the camera), so nothing goes through the worker and
-// nothing leaves the computer.
+// nothing leaves the computer. That host starts only when the journal is asked for (the popup's
+// link opens options.html#journal), not whenever the settings are opened.
 
 import {
   command,
@@ -225,6 +226,9 @@ function onHostMessage(message) {
 }
 
 function connect() {
+  if (port) return;
+  $('journal-open').hidden = true;
+  status('Opening the journal…');
   port = chrome.runtime.connectNative(HOST_NAME);
   port.onMessage.addListener(onHostMessage);
   port.onDisconnect.addListener(() => {
@@ -234,6 +238,8 @@ function connect() {
       : reason.includes(HOST_FORBIDDEN) ? 'forbidden' : 'disconnected';
     const words = notice(key);
     status(`${words.title}. ${words.text}`);
+    $('journal-open').hidden = false;
+    $('journal-open').textContent = 'Try again';
   });
 }
 
@@ -259,4 +265,8 @@ $('delete-for-good').addEventListener('click', () => {
   $('delete-confirm').hidden = true;
   send(command.deleteJournal());
 });
-connect();
+$('journal-open').addEventListener('click', connect);
+if (window.location.hash === '#journal') connect();
+window.addEventListener('hashchange', () => {
+  if (window.location.hash === '#journal') connect();
+});

@@ -107,10 +107,16 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
     fill_journal(data_dir)
     browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
     popup = browser.popup()
-    link = popup.get_by_role("link", name="Mood journal")
-    expect(link).to_have_attribute("href", "options.html#journal")
-
-    page = browser.settings()
+    expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
+    hosts = browser.host_pids()  # the service worker's
+    settings = browser.settings()
+    expect(settings.get_by_role("button", name="Show my mood journal")).to_be_visible()
+    settings.wait_for_timeout(1500)
+    assert browser.host_pids() == hosts, "opening the settings alone starts no host"
+    settings.close()
+    with browser.context.expect_page() as opened:
+        popup.get_by_role("link", name="Mood journal").click()
+    page = opened.value
     journal = page.locator("#journal")
     timeline = page.get_by_role("list", name="Moods through the day").get_by_role("listitem")
     expect(timeline).to_have_count(2, timeout=HOST_TIMEOUT)
