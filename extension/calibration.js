@@ -23,9 +23,11 @@ export function renderCalibration(state, prefs) {
   const cameraRunning = state.status?.state === 'camera';
   const collecting = calibration.progress !== null;
   const offer = !prefs.calibrationOffered && cameraRunning && calibration.since === null;
-  const shown = connected && (collecting || calibration.error || calibration.since !== null ||
-    offer || cameraRunning);
+  // After "Not now" the card goes; the footer keeps a quiet way to calibrate.
+  const shown = connected && (collecting || Boolean(calibration.error) ||
+    calibration.since !== null || offer);
   $('calibration-card').hidden = !shown;
+  $('calibrate-again').hidden = shown || !connected || !cameraRunning;
   if (!shown) return;
 
   $('calibration-ring').hidden = !collecting;
@@ -65,6 +67,7 @@ export function wireCalibration(act) {
     act('setPrefs', { prefs: { calibrationOffered: true } });
     act('calibrate');
   });
+  $('calibrate-again').addEventListener('click', () => act('calibrate'));
   $('calibration-later').addEventListener('click', () => {
     act('setPrefs', { prefs: { calibrationOffered: true } });
   });

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,7 +31,8 @@ pytestmark = [
 
 SECONDS = 1000
 HOST_TIMEOUT = 30 * SECONDS
-PEOPLE = Path(__file__).resolve().parents[1] / "data" / "faces_by_person"
+REPO = Path(__file__).resolve().parents[2]
+PEOPLE = REPO / "tests" / "data" / "faces_by_person"
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +77,26 @@ def test_the_popup_offers_calibration_once_then_calibrates_and_resets(
     popup.reload()  # offered once: a calibrated listener is not asked again
     expect(popup.locator("#calibration-title")).to_have_text("Calibrated today")
     card.get_by_role("button", name="Reset").click()
-    expect(popup.locator("#calibration-title")).to_have_text("Calibrate to my face")
-    expect(card.get_by_role("button", name="Not now")).to_be_hidden()
-    expect(card.get_by_role("button", name="Calibrate to my face")).to_be_visible()
+    # Not asked again: the card goes, and the footer keeps a quiet way to calibrate.
+    expect(card).to_be_hidden()
+    popup.locator("footer").get_by_role("button", name="Calibrate to my face").click()
+    expect(popup.get_by_role("progressbar", name="Calibrating")).to_be_visible()
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today", timeout=15000)
+
+
+def test_not_now_puts_the_offer_away(launch_moodtune, data_dir, resting_face_video):
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    browser.set_camera(str(resting_face_video))
+    popup = browser.popup()
+    camera_on(popup)
+    card = popup.locator("#calibration-card")
+    card.get_by_role("button", name="Not now").click(timeout=HOST_TIMEOUT)
+    expect(card).to_be_hidden()
+    popup.reload()
+    expect(
+        popup.locator("footer").get_by_role("button", name="Calibrate to my face")
+    ).to_be_visible(timeout=HOST_TIMEOUT)
+    expect(card).to_be_hidden()
 
 
 def test_a_smile_is_refused_with_what_to_do(launch_moodtune, data_dir, happy_face_video):
@@ -84,7 +106,8 @@ def test_a_smile_is_refused_with_what_to_do(launch_moodtune, data_dir, happy_fac
     camera_on(popup)
     card = popup.locator("#calibration-card")
     card.get_by_role("button", name="Calibrate to my face").click(timeout=HOST_TIMEOUT)
-    expect(card).to_contain_text("try again with your usual face", timeout=15000)
+    expect(card).to_contain_text("That looked like a smile", timeout=15000)
+    expect(card).to_contain_text("try again with your usual face")
     expect(card.get_by_role("button", name="Try again")).to_be_visible()
     expect(popup.get_by_role("alert")).to_be_hidden()  # in the card, not the popup's alert
 
@@ -153,3 +176,34 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
         assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
     on_disk = b"".join(p.read_bytes() for p in data_dir.iterdir() if p.name.startswith(DB_NAME))
     assert b"Morning Song" not in on_disk
+
+
+def test_the_demo_page_calibrates_too(playwright_instance, tmp_path, resting_face_video):
+    environment = {**os.environ, "MOODTUNE_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "host", "demo", "--camera", str(resting_face_video),
+               "--no-browser"]  # fmt: skip
+    with subprocess.Popen(
+        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, text=True
+    ) as demo:
+        browser = playwright_instance.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            assert demo.stdout is not None
+            url = demo.stdout.readline().split("open ", 1)[1].strip()
+            page = browser.new_page()
+            page.goto(url)
+            card = page.locator("#calibration")
+            expect(card.get_by_role("button", name="Not now")).to_be_visible(timeout=HOST_TIMEOUT)
+            card.get_by_role("button", name="Calibrate to my face").click()
+            expect(page.get_by_role("progressbar", name="Calibrating")).to_be_visible()
+            expect(page.locator("#calibration-title")).to_have_text(
+                "Calibrated today", timeout=15000
+            )
+            card.get_by_role("button", name="Reset").click()
+            expect(page.locator("#calibration-title")).to_have_text("Calibrate to my face")
+            expect(card.get_by_role("button", name="Not now")).to_be_hidden()  # offered once
+        finally:
+            browser.close()
+            demo.send_signal(signal.SIGINT)
+            demo.wait(timeout=15)
