@@ -13,6 +13,7 @@ import {
   HOST_NOT_FOUND,
   MOOD_LOOKS,
   notice,
+  POPUP_ACTION,
 } from './protocol.js';
 
 const $ = (id) => document.getElementById(id);
@@ -211,6 +212,8 @@ function onHostMessage(message) {
       }
       break;
     case EVENT.JOURNAL_DELETED:
+      // The host that watches the camera still holds the calibration in memory: forget it too.
+      chrome.runtime.sendMessage({ action: POPUP_ACTION.RESET_CALIBRATION });
       note = 'Deleted. The journal starts again from your next mood.';
       status(note);
       askForWeek();

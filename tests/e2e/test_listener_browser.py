@@ -122,6 +122,10 @@ def fill_journal(data_dir: Path) -> float:
     store.extend_mood(happy, at=morning + 1800)
     store.add_played("abcdef12345", "Morning Song", ["The Larks"], "happy", at=morning + 1300)
     store.add_played("bcdefg23456", "Second Song", ["The Owls"], "happy", at=morning + 1500)
+    offsets = [0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]
+    store.save_calibration(
+        "default", {"offsets": offsets, "made_at": morning, "frames": 50}, morning
+    )
     store.close()
     return morning
 
@@ -131,6 +135,7 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
     browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
     popup = browser.popup()
     expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today")
     hosts = browser.host_pids()  # the service worker's
     settings = browser.settings()
     expect(settings.get_by_role("button", name="Show my mood journal")).to_be_visible()
@@ -171,6 +176,8 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
     page.get_by_role("button", name="Delete for good").click()
     expect(journal).to_contain_text("Deleted.", timeout=HOST_TIMEOUT)
     expect(timeline).to_have_count(0)
+    # The calibration went too, in the host that watches the camera as well.
+    expect(popup.locator("#calibration-card")).to_be_hidden()
     with sqlite3.connect(data_dir / DB_NAME) as db:
         assert db.execute("SELECT count(*) FROM journal_moods").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
