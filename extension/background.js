@@ -32,6 +32,7 @@ const DEFAULT_PREFS = {
   awayAfterS: 60, // the host says `away` after this long without a face
   pauseWhenAway: true, // pause the music while away, resume on return
   cameraOffWhenLocked: true, // the screen locking switches the camera off, unlocking back on
+  calibrationOffered: false, // the popup offers calibration once, the first time the camera runs
 };
 
 const FRESH_STATE = {
@@ -51,6 +52,9 @@ const FRESH_STATE = {
   player: { tabId: null, state: 'idle', userPaused: false, playedVideoId: null },
   pausedForAway: false, // this worker paused the music because the listener left
   cameraOffForLock: false, // this worker switched the camera off because the screen locked
+  // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
+  // error: the host's last calibration_* error, until the next attempt.
+  calibration: { since: null, progress: null, error: null },
 };
 
 let state = structuredClone(FRESH_STATE);
@@ -115,6 +119,7 @@ function send(message) {
 }
 
 function onHostMessage(message) {
+  if (onCalibrationEvent(message)) return save();
   switch (message.type) {
     case EVENT.HELLO:
       return onHello(message);
@@ -150,6 +155,7 @@ function onHello(hello) {
     languages: hello.languages,
     modes: hello.modes,
   };
+  state.calibration = { since: hello.calibrated_since ?? null, progress: null, error: null };
   if (prefs.language === null || !(prefs.language in hello.languages)) {
     prefs.language = hello.language;
     savePrefs();
@@ -160,6 +166,32 @@ function onHello(hello) {
   if (prefs.cameraOn) send(command.start(prefs.camera));
   save();
 }
+
+// Calibration to the listener's face: its events and errors, kept apart from the others.
+function onCalibrationEvent(message) {
+  const calibration = state.calibration ?? structuredClone(FRESH_STATE.calibration);
+  if (message.type === EVENT.CALIBRATION_PROGRESS) {
+    state.calibration = { ...calibration, progress: message.progress, error: null };
+  } else if (message.type === EVENT.CALIBRATED) {
+    state.calibration = { since: message.since, progress: null, error: null };
+  } else if (message.type === EVENT.ERROR && message.code.startsWith('calibration_')) {
+    state.calibration = { ...calibration, progress: null, error: message };
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const calibrationActions = {
+  calibrate() {
+    state.calibration = { ...state.calibration, progress: 0, error: null };
+    send(command.calibrate());
+    return save();
+  },
+  resetCalibration() {
+    send(command.resetCalibration());
+  },
+};
 
 function onEmotion(event) {
   state.emotion = event;
@@ -398,6 +430,7 @@ const actions = {
   wake() {
     // Nothing to do: receiving the message started the worker, which connects on start.
   },
+  ...calibrationActions,
 };
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {

@@ -1,4 +1,5 @@
-"""Frame → face → emotion → mood: the per-frame work, and the thread that runs it live.
+"""Frame → face → emotion → calibration → mood: the per-frame work, and the thread that runs it
+live.
 
 A face that cannot be read (too dark, washed out: see quality.py) is not read: the model is
 not run and the mood tracker not fed, so the mood stays as it was, and the result says why.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from host.vision.calibration import Calibration
 from host.vision.camera import Camera, Frame
 from host.vision.emotion import EmotionModel
 from host.vision.faces import (
@@ -44,21 +46,29 @@ AWAY_FPS = 2.0
 class FrameResult:
     timestamp: float
     box: Box | None
-    probabilities: np.ndarray | None  # raw model output for this frame, EMOTIONS order
+    probabilities: np.ndarray | None  # what the mood tracker read: calibrated, EMOTIONS order
     mood: Mood | None  # set only when the mood changed on this frame
+    raw: np.ndarray | None = None  # the model's own output (what a calibration is made from)
     quality: FrameQuality = "ok"  # with a face: can it be read; without: can one be found
 
 
 class FacePipeline:
     """Everything done to one frame; keeps the face and mood state between frames."""
 
-    def __init__(self, model: EmotionModel, finder: FaceFinder | None = None) -> None:
+    def __init__(
+        self,
+        model: EmotionModel,
+        finder: FaceFinder | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         # On these small images OpenCV's thread pool costs more CPU than it saves, and a
         # background helper should leave the other cores to the listener's work.
         cv2.setNumThreads(1)
         self.model = model
         self.finder = finder or FaceFinder()
         self.tracker = MoodTracker()
+        # Replaced whole from the session's thread; this one reads it once per frame.
+        self.calibration = calibration
 
     def reset(self) -> None:
         self.finder.reset()
@@ -72,14 +82,17 @@ class FacePipeline:
             quality = scene_quality(gray)
             # In the dark no face is found, but that says nothing of whether one is there.
             mood = self.tracker.update(timestamp, None) if quality == "ok" else None
-            return FrameResult(timestamp, None, None, mood, quality)
+            return FrameResult(timestamp, None, None, mood, quality=quality)
         crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
         quality = face_quality(crop)
         if quality != "ok":
-            return FrameResult(timestamp, box, None, None, quality)
-        probabilities = self.model.predict(lift_dim_face(crop))
+            return FrameResult(timestamp, box, None, None, quality=quality)
+        raw = probabilities = self.model.predict(lift_dim_face(crop))
+        calibration = self.calibration
+        if calibration is not None:
+            probabilities = calibration.apply(raw)
         return FrameResult(
-            timestamp, box, probabilities, self.tracker.update(timestamp, probabilities)
+            timestamp, box, probabilities, self.tracker.update(timestamp, probabilities), raw
         )
 
 

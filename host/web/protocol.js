@@ -10,14 +10,20 @@ export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'away'
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
 export const FRAME_QUALITIES = Object.freeze(['ok', 'too_dark', 'too_bright']);
+export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
-//   hello    protocol, version, model, languages, modes, language, mode
-//   status   state, camera, face, detail, quality
+//   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
+//   status   state, camera, face, detail, quality, calibrated_since
 //   emotion  emotion, confidence, probabilities, face, timestamp, source
 //   tracks   emotion, mode, language, reason, tracks
 //   error    code, message, fatal, fallback_url
 //   pong     id
+//   calibration_progress progress, seconds
+//   calibrated since
+//   journal  since, until, moods, tracks, retention_days
+//   journal_export part, parts, csv
+//   journal_deleted 
 export const EVENT = Object.freeze({
   HELLO: 'hello',
   STATUS: 'status',
@@ -25,6 +31,11 @@ export const EVENT = Object.freeze({
   TRACKS: 'tracks',
   ERROR: 'error',
   PONG: 'pong',
+  CALIBRATION_PROGRESS: 'calibration_progress',
+  CALIBRATED: 'calibrated',
+  JOURNAL: 'journal',
+  JOURNAL_EXPORT: 'journal_export',
+  JOURNAL_DELETED: 'journal_deleted',
 });
 
 export const ERROR_CODE = Object.freeze({
@@ -40,6 +51,11 @@ export const ERROR_CODE = Object.freeze({
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
   MUSIC_ERROR: 'music_error',
+  CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
+  CALIBRATION_NO_FACE: 'calibration_no_face',
+  CALIBRATION_UNSTEADY: 'calibration_unsteady',
+  CALIBRATION_EXPRESSION: 'calibration_expression',
+  JOURNAL_ERROR: 'journal_error',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -53,8 +69,14 @@ export const command = Object.freeze({
   feedback: (videoId, liked) => ({ type: 'feedback', video_id: videoId, liked }),
   played: (videoId) => ({ type: 'played', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
-  setAway: (afterS) => ({ type: 'set_away', after_s: afterS }),
   ping: (id) => ({ type: 'ping', id }),
+  calibrate: () => ({ type: 'calibrate' }),
+  resetCalibration: () => ({ type: 'reset_calibration' }),
+  getJournal: (since, until) => ({ type: 'get_journal', since, until }),
+  exportJournal: () => ({ type: 'export_journal' }),
+  deleteJournal: () => ({ type: 'delete_journal' }),
+  setRetention: (days) => ({ type: 'set_retention', days }),
+  setAway: (afterS) => ({ type: 'set_away', after_s: afterS }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.
@@ -68,6 +90,8 @@ export const POPUP_ACTION = Object.freeze({
   SHOW_PLAYER: 'showPlayer',
   RECONNECT: 'reconnect',
   WAKE: 'wake',
+  CALIBRATE: 'calibrate',
+  RESET_CALIBRATION: 'resetCalibration',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',
@@ -102,14 +126,19 @@ export const NOTICES = Object.freeze({
   unknown_language: Object.freeze({"title": "That language is not available", "text": "Pick one of the languages in the list.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
   music_unavailable: Object.freeze({"title": "YouTube Music cannot be reached", "text": "No music is saved yet for this mood and language. Check the internet connection: moodtune asks again when your mood changes. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
   music_error: Object.freeze({"title": "moodtune could not choose music", "text": "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood changes; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  calibration_needs_camera: Object.freeze({"title": "The camera is off", "text": "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.", "actions": [], "command": null, "clears": ["camera_running"], "tone": "info"}),
+  calibration_no_face: Object.freeze({"title": "No face was seen", "text": "Sit facing the camera in your usual light, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_unsteady: Object.freeze({"title": "Your face moved too much", "text": "Keep still and look at the screen as you usually do for 5 seconds, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_expression: Object.freeze({"title": "That looked like a smile", "text": "Calibration learns your resting face: try again with your usual face.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  journal_error: Object.freeze({"title": "The mood journal could not be read", "text": "Something went wrong with the file it is kept in. Try again; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": [], "tone": "warn"}),
   idle: Object.freeze({"title": "The camera is off", "text": "Turn the camera on and moodtune follows your mood.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   starting: Object.freeze({"title": "Starting the camera…", "text": "This takes a few seconds.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   camera: Object.freeze({"title": "Watching {camera_name}", "text": "moodtune follows your face. The picture never leaves this computer.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   away: Object.freeze({"title": "You seem to be away", "text": "No face has been in view for a while, so moodtune looks only now and then, and pauses the music if you chose that in the settings. Come back in view and it carries on.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   paused: Object.freeze({"title": "The camera is paused", "text": "The last mood and its music carry on. Turn the camera on to follow your face again.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   error: Object.freeze({"title": "The camera could not start", "text": "Check that it is plugged in and free, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
-  too_dark: Object.freeze({"title": "It is too dark to read your face", "text": "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
-  too_bright: Object.freeze({"title": "The picture is washed out", "text": "Bright light behind or on the camera hides your face. Move away from the window or dim the light. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
+  too_dark: Object.freeze({"title": "It is too dark to read your face", "text": "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  too_bright: Object.freeze({"title": "The picture is washed out", "text": "Bright light behind or on the camera hides your face. Move away from the window or dim the light. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
   not_installed: Object.freeze({"title": "Install the moodtune program", "text": "moodtune needs its small program on this computer to read your camera. In a terminal, in the moodtune folder (the one with pyproject.toml), run the command below, then try again.", "actions": ["retry"], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   forbidden: Object.freeze({"title": "moodtune's program does not know this extension", "text": "It was installed for another copy of the extension. Run the installer again, then try again.", "actions": ["retry"], "command": "moodtune install", "clears": ["hello"], "tone": "bad"}),
   disconnected: Object.freeze({"title": "The moodtune program stopped", "text": "moodtune starts it again by itself in a few seconds. If it keeps stopping, run moodtune doctor in a terminal.", "actions": ["reconnect"], "command": "moodtune doctor", "clears": ["hello"], "tone": "bad"}),
