@@ -8,6 +8,8 @@ catches what C libraries print.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import sys
@@ -19,6 +21,8 @@ from host.transports.framing import FramingError, read_frame, write_frame
 log = logging.getLogger("host.native")
 
 INPUT_ENDED = object()
+# The camera the extension last asked for, kept in the data folder for `moodtune doctor`.
+CAMERA_CHOICE_FILE = "extension-camera.json"
 
 
 def claim_stdout() -> BinaryIO:
@@ -69,7 +73,10 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
                 await send(Error(code="bad_frame", message=str(item), fatal=True))
                 return 1
             assert isinstance(item, bytes)
+            asked_for = session.camera_source
             await session.handle(item)
+            if session.camera_source not in (None, asked_for):
+                save_camera_choice(session.camera_source)
     except BrokenPipeError:
         return 0
     finally:
@@ -89,3 +96,27 @@ def _read_input(frames_in: BinaryIO, loop: asyncio.AbstractEventLoop, inbox: asy
         loop.call_soon_threadsafe(inbox.put_nowait, INPUT_ENDED if body is None else body)
         if body is None:
             return
+
+
+def save_camera_choice(camera: int | str) -> None:
+    """Note the camera the extension chose; a failure to write it only costs the doctor a guess."""
+    from host.paths import data_dir
+
+    try:
+        path = data_dir() / CAMERA_CHOICE_FILE
+        written = path.with_suffix(".tmp")
+        written.write_text(json.dumps({"camera": camera}), encoding="utf-8")
+        written.replace(path)
+    except OSError as exc:
+        log.warning("could not note the camera choice: %s", exc)
+
+
+def saved_camera_choice() -> int | str | None:
+    """The camera the extension last started, if the host has noted one."""
+    from host.paths import data_dir
+
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        camera = json.loads((data_dir() / CAMERA_CHOICE_FILE).read_text(encoding="utf-8"))["camera"]
+        if isinstance(camera, (int, str)) and not isinstance(camera, bool):
+            return camera
+    return None

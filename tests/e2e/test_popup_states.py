@@ -226,7 +226,9 @@ def test_a_missing_video_file_gets_file_advice_and_goes_once_the_path_is_fixed(
     set_camera_on(popup, False)
 
 
-def test_no_face_in_view_says_so_until_a_face_appears(listener, popup, faceless_video, happy_face_video):
+def test_no_face_in_view_says_so_until_a_face_appears(
+    listener, popup, faceless_video, happy_face_video
+):
     wait_connected(popup)
     listener.set_camera(str(faceless_video))
     set_camera_on(popup, True)
