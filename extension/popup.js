@@ -92,6 +92,11 @@ function showAlert(shown, { link = null, note = null } = {}) {
   $('alert-note').hidden = !note;
   $('alert-note').textContent = note ?? '';
   const actions = shown.actions.filter((action) => action in ACTIONS);
+  // Rebuilt only when they change: every storage update renders, and a rebuilt button
+  // would lose the keyboard focus of a listener about to press it.
+  const signature = JSON.stringify([shown.key, actions, link]);
+  if ($('alert-actions').dataset.signature === signature) return;
+  $('alert-actions').dataset.signature = signature;
   const controls = actions.map((action, index) => {
     const button = document.createElement('button');
     button.type = 'button';
