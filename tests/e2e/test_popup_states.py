@@ -284,6 +284,23 @@ def test_tracks_play_with_nothing_cut_short(listener, popup, music_database):
     )
     assert cut == []
     shoot(popup, "tracks")
+
+
+def test_calibrating_shows_its_progress_and_goes_when_done(popup):
+    # The camera still runs from the test before: the popup offers calibration.
+    wait_connected(popup)
+    card = popup.locator("#calibration-card")
+    card.get_by_role("button", name="Calibrate to my face").click(timeout=HOST_TIMEOUT)
+
+    expect(card.locator("#calibration-title")).to_have_text("Calibrating…")
+    expect(card).to_contain_text("Look at the screen as you usually do for")
+    shoot(popup, "calibrating")
+
+    # The faces on this camera smile: the host says so, and the progress is gone.
+    expect(card.locator("#calibration-title")).to_have_text(
+        "That looked like a smile", timeout=HOST_TIMEOUT
+    )
+    expect(card.get_by_role("button", name="Try again")).to_be_visible()
     set_camera_on(popup, False)
 
 
