@@ -49,6 +49,7 @@ from host.protocol import (
     parse_command,
 )
 from host.vision.camera import Camera, CameraError, Frame
+from host.vision.camera import camera_source as parse_camera
 from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError
 from host.vision.mood import Mood
 from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
@@ -122,6 +123,7 @@ class Session:
         )
         if problem is not None:
             await self._error("model_missing", problem)
+        self._watch_store()
         await self._status()
 
     async def close(self) -> None:
@@ -138,13 +140,25 @@ class Session:
     # Commands
 
     async def handle(self, body: bytes) -> None:
-        """Act on one raw message; anything wrong with it is answered with an `error` event."""
+        """Act on one raw message; anything wrong with it is answered with an `error` event.
+
+        Nothing a command does ends the session: a failure is logged with its traceback and
+        told as `command_failed`, and the next command is served as usual.
+        """
         try:
             command = parse_command(body)
         except ProtocolError as exc:
             await self._error(exc.code, str(exc))
             return
-        await self.execute(command)
+        try:
+            await self.execute(command)
+        except Exception as exc:
+            log.exception("the %s command failed", command.type)
+            await self._error(
+                "command_failed",
+                f"moodtune could not carry out {command.type!r} ({type(exc).__name__}: {exc}); "
+                "it carries on. Try again; if it keeps failing, `moodtune doctor` shows the log.",
+            )
 
     async def execute(self, command: Command) -> None:
         match command:
@@ -169,10 +183,11 @@ class Session:
                 await self._override(emotion)
             case Feedback(video_id=video_id, liked=liked):
                 if self.music is not None:
-                    await self.music.feedback(video_id, self.emotion or STARTING_EMOTION, liked)
+                    emotion = self.emotion or STARTING_EMOTION
+                    self._spawn(self._written(self.music.feedback(video_id, emotion, liked)))
             case Played(video_id=video_id):
                 if self.music is not None:
-                    await self.music.record_play(video_id)
+                    self._spawn(self._written(self.music.record_play(video_id)))
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
 
@@ -196,7 +211,12 @@ class Session:
 
     # Camera
 
-    async def _start_camera(self, source: int | str) -> None:
+    async def _start_camera(self, given: int | str) -> None:
+        try:
+            source = parse_camera(given)
+        except CameraError as exc:
+            await self._fail("camera_unavailable", str(exc))
+            return
         if self.watcher is not None and source == self.camera_source:
             await self._status()
             return
@@ -330,6 +350,28 @@ class Session:
                 tracks=tuple(_track_info(t) for t in tracks),
             )
         )
+
+    # The store
+
+    def _watch_store(self) -> None:
+        """Tell the extension, once, when the store works from memory (now or later)."""
+        if self.music is None:
+            return
+        store = self.music.store
+        if store.problem is not None:
+            self._spawn(self._error("store_unavailable", store.problem))
+            return
+        store.on_problem = lambda problem: self._loop.call_soon_threadsafe(
+            self._spawn, self._error("store_unavailable", problem)
+        )
+
+    async def _written(self, write: Awaitable[None]) -> None:
+        """Wait for a play or feedback write off the command loop; a failure is told, not fatal."""
+        try:
+            await write
+        except Exception as exc:
+            log.exception("a play or feedback could not be recorded")
+            await self._error("store_unavailable", f"moodtune could not record that: {exc}")
 
     # Events
 

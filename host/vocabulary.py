@@ -44,6 +44,9 @@ ErrorCode = Literal[
     "unknown_language",
     "music_unavailable",
     "music_error",
+    # the host carried on without something
+    "store_unavailable",
+    "command_failed",
 ]
 ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 

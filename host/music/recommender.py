@@ -85,6 +85,10 @@ class Recommender:
         self._repeat_window_s = repeat_window_s
         self._clock = clock
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def recommend(
         self, emotion: str, language: str, mode: str = "match", count: int = 10
     ) -> list[Track]:
