@@ -22,10 +22,12 @@ class MusicUnavailable(RuntimeError):
 class FetchFailed(RuntimeError):
     """One YouTube Music request failed after the client's retries.
 
-    `offline` is True when the network itself failed (no connection, timeout), as opposed to
-    an answer the client could not use.
+    `offline` is True when the network itself failed (no connection, timeout); `unreadable`
+    when YouTube Music answered, but with something moodtune cannot read (another shape, a page
+    that is not JSON, an answer far too large). Neither: it refused (an HTTP error).
     """
 
-    def __init__(self, message: str, offline: bool = False) -> None:
+    def __init__(self, message: str, offline: bool = False, unreadable: bool = False) -> None:
         super().__init__(message)
         self.offline = offline
+        self.unreadable = unreadable
