@@ -26,6 +26,7 @@ from host.music import MusicWorker
 from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
 from host.session import Session, open_music
+from host.terminal import printable
 from host.transports.web import PortUnavailable, WebTransport
 from host.vision.camera import CameraError
 from host.vision.camera import camera_source as parse_camera
@@ -189,7 +190,7 @@ class TerminalReport:
                 self._say(f"problem ({code}): {message}")
 
     def _say(self, line: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')}  {line}", file=self.out, flush=True)
+        print(f"{time.strftime('%H:%M:%S')}  {printable(line)}", file=self.out, flush=True)
 
 
 def _mood_words(event: EmotionEvent) -> str:

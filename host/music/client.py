@@ -101,9 +101,7 @@ class TimeoutSession(requests.Session):
             if isinstance(exc, requests.HTTPError) and getattr(exc.response, "raw", None):
                 exc.response.close()  # its body was not read; free the connection
             if watchdog.expired and not isinstance(exc, AnswerTooLarge):
-                raise DeadlinePassed(
-                    f"no complete answer within {self.deadline_s:.0f} s"
-                ) from exc
+                raise DeadlinePassed(f"no complete answer within {self.deadline_s:.0f} s") from exc
             raise
         finally:
             watchdog.cancel()

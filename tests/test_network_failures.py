@@ -1,0 +1,27 @@
+"""The host against a YouTube Music that trickles, hangs, throttles, fails, answers nonsense or
+answers far too much: pause still works at once, the host still leaves at once, memory stays.
+
+The bounds asserted are generous (the machine is shared and noisy); tests/bench_network.py prints
+the measured figures against the targets (pause within 1 s, exit within 2 s, 200 MB).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ytmusic_server import MODES, run_scenario
+
+SAMPLE_VIDEO = Path(__file__).resolve().parent.parent / "host" / "data" / "sample.mp4"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pause_and_exit_are_prompt_whatever_youtube_music_does(mode, tmp_path):
+    figures = run_scenario(mode, tmp_path, SAMPLE_VIDEO)
+    assert figures.pause_s < 2.0, figures
+    assert figures.pong_s < 2.0, figures
+    assert figures.exit_s < 4.0, figures
+    assert figures.returncode == 0, figures.stderr
+    assert "Fatal Python error" not in figures.stderr
+    if mode == "huge":
+        assert figures.peak_rss_mb < 300, "the 300 MB answer was not held in memory"
