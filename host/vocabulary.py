@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "camera_unavailable",
     "unknown_language",
     "music_unavailable",
+    "music_unreadable",
     "music_error",
     # the host carried on without something
     "store_unavailable",

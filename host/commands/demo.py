@@ -179,7 +179,11 @@ class TerminalReport:
                         f"try the bundled sample video: moodtune demo --camera {SAMPLE_ALIAS}"
                         " (or click “Play the sample video” on the page)"
                     )
-            case Error(code="music_unavailable", message=message, fallback_url=fallback_url):
+            case Error(
+                code="music_unavailable" | "music_unreadable",
+                message=message,
+                fallback_url=fallback_url,
+            ):
                 # Said once until music is back: every mood change would repeat it.
                 if not self.music_missing:
                     self.music_missing = True

@@ -8,15 +8,17 @@ class UnknownLanguage(ValueError):
 
 
 class MusicUnavailable(RuntimeError):
-    """YouTube Music could not be reached and nothing usable was cached.
+    """YouTube Music could not be reached (or not read) and nothing usable was cached.
 
     `fallback_url` is a YouTube Music search for the mood in the chosen language, so the
     listener can still play something by hand.
     """
 
-    def __init__(self, message: str, fallback_url: str) -> None:
+    def __init__(self, message: str, fallback_url: str, unreadable: bool = False) -> None:
         super().__init__(message)
         self.fallback_url = fallback_url
+        #: YouTube Music was reached, but answered something moodtune cannot read.
+        self.unreadable = unreadable
 
 
 class FetchFailed(RuntimeError):

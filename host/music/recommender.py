@@ -123,6 +123,7 @@ class Recommender:
                 f"{_what_failed(failures)} and nothing is cached for {emotion} music "
                 f"in {lang.name} ({failures[0]})",
                 search_url(lang, plan[0]),
+                unreadable=all(f.unreadable for f in failures),
             )
         if failures:
             log.warning(
