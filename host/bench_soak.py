@@ -40,7 +40,7 @@ def commands(video: str) -> Iterator[dict[str, object]]:
     moods = itertools.cycle(["happy", None, "sad", None, "angry", None])
     for number in itertools.count():
         video_id = f"soak{number % 50:07d}"
-        yield from (
+        day: tuple[dict[str, object], ...] = (
             {"type": "start", "camera": video},
             {"type": "ping", "id": number},
             {"type": "set_mode", "mode": next(modes)},
@@ -54,6 +54,7 @@ def commands(video: str) -> Iterator[dict[str, object]]:
             {"type": "override_mood", "emotion": next(moods)},
             {"type": "stop"},
         )
+        yield from day
 
 
 def proc_figures(pid: int) -> tuple[float, int, int]:

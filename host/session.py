@@ -333,7 +333,7 @@ class Session:
             await self._error("unknown_language", str(exc))
             return
         except MusicUnavailable as exc:
-            code = "music_unreadable" if exc.unreadable else "music_unavailable"
+            code: ErrorCode = "music_unreadable" if exc.unreadable else "music_unavailable"
             await self.send(Error(code=code, message=str(exc), fallback_url=exc.fallback_url))
             return
         except Exception as exc:
@@ -362,9 +362,14 @@ class Session:
         if store.problem is not None:
             self._spawn(self._error("store_unavailable", store.problem))
             return
-        store.on_problem = lambda problem: self._loop.call_soon_threadsafe(
-            self._spawn, self._error("store_unavailable", problem)
-        )
+
+        def tell(problem: str) -> None:  # on whichever thread found the problem
+            self._loop.call_soon_threadsafe(self._tell_store_problem, problem)
+
+        store.on_problem = tell
+
+    def _tell_store_problem(self, problem: str) -> None:
+        self._spawn(self._error("store_unavailable", problem))
 
     async def _written(self, write: Awaitable[None]) -> None:
         """Wait for a play or feedback write off the command loop; a failure is told, not fatal."""

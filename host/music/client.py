@@ -98,8 +98,9 @@ class TimeoutSession(requests.Session):
             _read_capped(response, self.max_answer_bytes)
             return response
         except Exception as exc:
-            if isinstance(exc, requests.HTTPError) and getattr(exc.response, "raw", None):
-                exc.response.close()  # its body was not read; free the connection
+            unread = exc.response if isinstance(exc, requests.HTTPError) else None
+            if unread is not None and unread.raw is not None:
+                unread.close()  # its body was not read; free the connection
             if watchdog.expired and not isinstance(exc, AnswerTooLarge):
                 raise DeadlinePassed(f"no complete answer within {self.deadline_s:.0f} s") from exc
             raise
@@ -257,6 +258,7 @@ class MusicClient:
         self._sleep = sleep
         self._clock = clock
         self._unreachable_until = 0.0
+        self._resting_because = (True, False)  # (offline, unreadable) of the cool-down
         self._apis: dict[str, YTMusic] = {}
 
     def categories(self, location: str | None) -> list[Category]:
@@ -333,8 +335,12 @@ class MusicClient:
         now = self._clock()
         if now < self._unreachable_until:
             wait = self._unreachable_until - now
+            offline, unreadable = self._resting_because
+            state = "unreachable" if offline else "failing"
             raise FetchFailed(
-                f"{what}: YouTube Music unreachable, not retrying for {wait:.0f} s", offline=True
+                f"{what}: YouTube Music {state}, not retrying for {wait:.0f} s",
+                offline=offline,
+                unreadable=unreadable,
             )
         for attempt in range(1, self._attempts + 1):
             try:
@@ -350,7 +356,7 @@ class MusicClient:
             except AnswerTooLarge as exc:
                 raise FetchFailed(f"{what}: {UNREADABLE} ({exc})", unreadable=True) from exc
             except requests.RequestException as exc:
-                self._cool_down()
+                self._cool_down(offline=True)
                 detail = str(exc) if isinstance(exc, DeadlinePassed) else type(exc).__name__
                 raise FetchFailed(
                     f"{what}: cannot reach YouTube Music ({detail})", offline=True
@@ -365,12 +371,15 @@ class MusicClient:
                 delay = self._backoff_s * 2 ** (attempt - 1)
                 log.info("%s: %s; retrying in %.1f s", what, reason, delay)
                 self._sleep(delay)
-        self._cool_down()
+        unreadable = "not JSON" in reason
+        self._cool_down(unreadable=unreadable)
         message = f"{what}: YouTube Music {reason}, gave up after {self._attempts} tries"
-        raise FetchFailed(message, unreadable="not JSON" in reason)
+        raise FetchFailed(message, unreadable=unreadable)
 
-    def _cool_down(self) -> None:
+    def _cool_down(self, offline: bool = False, unreadable: bool = False) -> None:
+        """Fail fast for a while, saying the same of the rest as of the failure that began it."""
         self._unreachable_until = self._clock() + self._cool_down_s
+        self._resting_because = (offline, unreadable)
 
 
 def _raise_for_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
