@@ -95,7 +95,10 @@ def _soak(args: argparse.Namespace, data: Path) -> int:
         assert host.stdout is not None
         while header := host.stdout.read(4):
             (length,) = struct.unpack("=I", header)
-            kind = json.loads(host.stdout.read(length)).get("type", "?")
+            event = json.loads(host.stdout.read(length))
+            kind = event.get("type", "?")
+            if kind == "error":  # which errors matters: music offline is expected here
+                kind = f"error:{event.get('code')}"
             counts[kind] = counts.get(kind, 0) + 1
 
     threading.Thread(target=read_events, daemon=True).start()
