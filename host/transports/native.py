@@ -76,6 +76,7 @@ def serve() -> int:
 
 
 async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
+    from host.music.store import Store
     from host.protocol import Error
     from host.session import Session, open_music
 
@@ -104,7 +105,8 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
 
     inbox: asyncio.Queue[object] = asyncio.Queue()
     tasks: set[asyncio.Future[None]] = set()
-    session = Session(send, open_music())
+    store = Store()
+    session = Session(send, open_music(store), store=store)
 
     async def serve_commands() -> None:
         await session.open()
