@@ -240,7 +240,7 @@ class Session:
             case Played(video_id=video_id):
                 if self.music is not None:
                     self._spawn(self._written(self.music.record_play(video_id)))
-                self._spawn(self._written(self._journal_played(video_id)))
+                await self._journal_played(video_id)
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
             case Calibrate():
