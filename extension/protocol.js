@@ -50,12 +50,15 @@ export const ERROR_CODE = Object.freeze({
   CAMERA_UNAVAILABLE: 'camera_unavailable',
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
+  MUSIC_UNREADABLE: 'music_unreadable',
   MUSIC_ERROR: 'music_error',
   CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
   CALIBRATION_NO_FACE: 'calibration_no_face',
   CALIBRATION_UNSTEADY: 'calibration_unsteady',
   CALIBRATION_EXPRESSION: 'calibration_expression',
   JOURNAL_ERROR: 'journal_error',
+  STORE_UNAVAILABLE: 'store_unavailable',
+  COMMAND_FAILED: 'command_failed',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -112,7 +115,7 @@ export const HOST_FORBIDDEN = 'Access to the specified native messaging host is 
 
 // What the listener reads for each state (host/messages.py): what happened, what to
 // do, and the actions that do it. Pages show notices through notice(), not own words.
-export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music"});
+export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music", "show_player": "Show the tab"});
 export const NOTICES = Object.freeze({
   bad_encoding: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   bad_json: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
@@ -125,6 +128,9 @@ export const NOTICES = Object.freeze({
   camera_unavailable: Object.freeze({"title": "{camera_name} is not available", "text": "It may be unplugged, or another app (a video call) may be using it. Plug it in or close that app, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
   unknown_language: Object.freeze({"title": "That language is not available", "text": "Pick one of the languages in the list.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
   music_unavailable: Object.freeze({"title": "YouTube Music cannot be reached", "text": "No music is saved yet for this mood and language. Check the internet connection: moodtune asks again when your mood changes. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  music_unreadable: Object.freeze({"title": "YouTube Music answered something moodtune cannot read", "text": "YouTube Music is reachable, but its answer was not one moodtune knows (it may have changed; a moodtune update would fix it). No music is saved yet for this mood and language. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  store_unavailable: Object.freeze({"title": "moodtune cannot save what you like", "text": "Its memory file cannot be opened or written (the disk may be full or read-only). Music and the camera work as usual, but likes, skips and what was played are forgotten when the browser closes. Run moodtune doctor in a terminal to see why.", "actions": [], "command": "moodtune doctor", "clears": ["hello"], "tone": "info"}),
+  command_failed: Object.freeze({"title": "moodtune could not do that", "text": "Something went wrong inside moodtune; it carries on. Try again. If it keeps happening, run moodtune doctor in a terminal: it shows the last error in its log.", "actions": [], "command": "moodtune doctor", "clears": ["hello", "tracks", "camera_running"], "tone": "warn"}),
   music_error: Object.freeze({"title": "moodtune could not choose music", "text": "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood changes; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": ["tracks", "camera_off"], "tone": "warn"}),
   calibration_needs_camera: Object.freeze({"title": "The camera is off", "text": "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.", "actions": [], "command": null, "clears": ["camera_running"], "tone": "info"}),
   calibration_no_face: Object.freeze({"title": "No face was seen", "text": "Sit facing the camera in your usual light, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
@@ -148,6 +154,7 @@ export const NOTICES = Object.freeze({
   video_ended: Object.freeze({"title": "The video has ended", "text": "Start it again to watch it once more, or choose a webcam.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "info"}),
   no_music_yet: Object.freeze({"title": "Nothing playing yet", "text": "Music starts once moodtune has read your mood, or when you pick a mood by hand.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   no_tracks: Object.freeze({"title": "No tracks for this mood", "text": "YouTube Music found nothing for this mood and language. Try another language or mode.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
+  play_blocked: Object.freeze({"title": "Press play in the YouTube Music tab", "text": "Your browser wants one click there before music can start by itself.", "actions": ["show_player"], "command": null, "clears": [], "tone": "warn"}),
 });
 
 // The mood's name, colour and drawn face, the same in the popup and the demo.
@@ -178,7 +185,11 @@ export function notice(key, { camera = null, sampleVideo = null } = {}) {
   const entry = NOTICES[key];
   if (!entry) return null;
   const values = { camera: String(camera ?? ''), camera_name: cameraName(camera, sampleVideo) };
-  const fill = (words) => capital(words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? ''));
+  // A sentence that starts with a filled-in name starts with a capital; 'moodtune' stays lower.
+  const fill = (words) => {
+    const filled = words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? '');
+    return words.startsWith('{') ? capital(filled) : filled;
+  };
   return { ...entry, key, title: fill(entry.title), text: fill(entry.text) };
 }
 

@@ -9,12 +9,13 @@ face finder, model and mood tracker run as they would on a webcam; the face keep
 the frame's height at any size. `--codec I420` writes uncompressed YUV like a webcam's raw
 stream, `MJPG` motion JPEG like a compressed one. The timeline (`<out>.json`) records when each
 face starts: the ground truth for mood latency and false-switch measurements. `--empty S` adds S
-seconds of the bare backdrop after the face at `--empty-after` (a listener who left the desk).
+seconds of the bare backdrop after the first face (a listener who left the desk).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -119,42 +120,85 @@ def make_video(
     With `empty_s`, the bare backdrop is shown for that long after the first `empty_after`
     faces (at the end, with no more faces); it is in the timeline as emotion "none".
     """
+    rng = np.random.default_rng(seed)
+    shown: list[tuple[Path, int] | None] = list(choose_faces(Path(data_dir), faces, rng))
+    if empty_s:
+        shown.insert(min(empty_after, len(shown)), None)
+    return write_video(shown, out, seconds, rng, size=size, fps=fps, codec=codec, empty_s=empty_s)
+
+
+def write_video(
+    faces: Sequence[tuple[Path, int] | None],
+    out: str | Path,
+    seconds: float,
+    rng: np.random.Generator,
+    notes: dict | None = None,
+    size: tuple[int, int] = FRAME_SIZE,
+    fps: float = FPS,
+    codec: str = CODEC,
+    empty_s: float = 0.0,
+) -> list[Segment]:
+    """Write `faces` (path, label index; None: nobody, for `empty_s`), each held `seconds`, and
+    the timeline JSON (with `notes` added to it); returns the timeline."""
     if len(codec) != 4:
         raise ValueError(f"a codec is four characters (I420, MJPG, mp4v), not {codec!r}")
-    rng = np.random.default_rng(seed)
     out = Path(out)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*codec), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write video {out} with codec {codec}")
+    timeline = []
+    for frames_of_face, segment in zip(
+        face_frames(faces, seconds, rng, size, fps, empty_s),
+        faces_timeline(faces, seconds, fps, empty_s),
+        strict=True,
+    ):
+        for frame in frames_of_face:
+            writer.write(frame)
+        timeline.append(segment)
+    writer.release()
+    data = {"fps": fps, "segments": [asdict(s) for s in timeline], **(notes or {})}
+    Path(f"{out}.json").write_text(json.dumps(data, indent=1) + "\n")
+    return timeline
+
+
+def faces_timeline(
+    faces: Sequence[tuple[Path, int] | None],
+    seconds: float,
+    fps: float = FPS,
+    empty_s: float = 0.0,
+) -> list[Segment]:
+    """When each face (or nobody, None, for `empty_s`) shows in a video of `faces`."""
+    timeline, start = [], 0
+    for face in faces:
+        frames = round((seconds if face is not None else empty_s) * fps)
+        emotion, source = (LABELS[face[1]], face[0].name) if face is not None else ("none", "")
+        timeline.append(Segment(start / fps, (start + frames) / fps, emotion, source))
+        start += frames
+    return timeline
+
+
+def face_frames(
+    faces: Sequence[tuple[Path, int] | None],
+    seconds: float,
+    rng: np.random.Generator,
+    size: tuple[int, int] = FRAME_SIZE,
+    fps: float = FPS,
+    empty_s: float = 0.0,
+) -> Iterator[list[np.ndarray]]:
+    """For each face, its frames (BGR): held `seconds`, drifting over one backdrop (None: the
+    backdrop alone for `empty_s`). The face keeps its share of the frame's height at any size."""
     face_px = round(FACE_PX * size[1] / FRAME_SIZE[1])
     base = background(rng, size)
     center = np.array([size[0] / 2, size[1] / 2 - 10 * size[1] / FRAME_SIZE[1]])
     margin = face_px * (0.5 + CONTEXT) + 10
-    timeline: list[Segment] = []
-    frame_index = 0
-
-    def hold(patch, mask, held_s: float, emotion: str, source: str) -> None:
-        nonlocal center, frame_index
-        frames = round(held_s * fps)
-        timeline.append(Segment(frame_index / fps, (frame_index + frames) / fps, emotion, source))
-        for _ in range(frames):
+    for face in faces:
+        patch, mask = face_patch(read_gray(face[0]), face_px) if face is not None else (None, None)
+        frames = []
+        for _ in range(round((seconds if face is not None else empty_s) * fps)):
             center += rng.normal(0, DRIFT_PX, 2)
             center = np.clip(center, margin, np.array(size) - margin)
-            writer.write(render(base, patch, mask, center, rng))
-            frame_index += 1
-
-    for number, (path, label) in enumerate(choose_faces(Path(data_dir), faces, rng)):
-        if empty_s and number == empty_after:
-            hold(None, None, empty_s, "none", "")
-        patch, mask = face_patch(read_gray(path), face_px)
-        hold(patch, mask, seconds, LABELS[label], path.name)
-    if empty_s and faces <= empty_after:
-        hold(None, None, empty_s, "none", "")
-    writer.release()
-    Path(f"{out}.json").write_text(
-        json.dumps({"fps": fps, "segments": [asdict(s) for s in timeline]}, indent=1)
-    )
-    return timeline
+            frames.append(render(base, patch, mask, center, rng))
+        yield frames
 
 
 def read_timeline(video: str | Path) -> list[Segment]:
