@@ -46,3 +46,10 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   save();
 });
+// Enter in a field saves, as it did with one field: with several, the form is not submitted.
+form.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && event.target instanceof HTMLInputElement) {
+    event.preventDefault();
+    save();
+  }
+});
