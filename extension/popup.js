@@ -178,7 +178,8 @@ function renderMood() {
     detail = emotion.source === 'override' ? 'Set by you' : sure;
     if (emotion.source !== 'override' && !prefs.cameraOn) detail += ' · camera off';
   } else if (!prefs.cameraOn) {
-    detail = notice(camera === 'paused' ? 'paused' : 'idle').title;
+    // Switched off is a pause to the host; with no mood kept, to the listener it is just off.
+    detail = notice('idle').title;
   } else if (camera === 'error') {
     detail = notice('error').title;
   } else if (camera === 'away') {

@@ -172,6 +172,11 @@ def test_connected_with_the_camera_off_says_what_it_would_watch(popup):
     expect(alert_of(popup)).to_be_hidden()
     shoot(popup, "camera-off")
 
+    set_camera_on(popup, True)  # the webcam is missing here: the words change either way
+    expect(popup.locator("#mood-detail")).not_to_have_text("The camera is off")
+    set_camera_on(popup, False)
+    expect(popup.locator("#mood-detail")).to_have_text("The camera is off")
+
 
 def test_the_camera_switch_takes_enter(listener, popup):
     wait_connected(popup)
