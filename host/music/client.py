@@ -163,7 +163,9 @@ class _Watchdog:
 
 def _shut(connection: HTTPConnection) -> None:
     """End every read on the connection's socket, TLS or not, from another thread."""
-    sock = getattr(connection, "moodtune_socket", None) or connection.sock
+    # The TCP socket, unless TLS took its descriptor over (then the TLS socket has it).
+    candidates = (getattr(connection, "moodtune_socket", None), connection.sock)
+    sock = next((s for s in candidates if s is not None and s.fileno() >= 0), None)
     if sock is None:
         return
     try:
