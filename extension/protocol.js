@@ -113,7 +113,7 @@ export const HOST_FORBIDDEN = 'Access to the specified native messaging host is 
 
 // What the listener reads for each state (host/messages.py): what happened, what to
 // do, and the actions that do it. Pages show notices through notice(), not own words.
-export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music"});
+export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music", "show_player": "Show the tab"});
 export const NOTICES = Object.freeze({
   bad_encoding: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   bad_json: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
@@ -149,6 +149,7 @@ export const NOTICES = Object.freeze({
   video_ended: Object.freeze({"title": "The video has ended", "text": "Start it again to watch it once more, or choose a webcam.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "info"}),
   no_music_yet: Object.freeze({"title": "Nothing playing yet", "text": "Music starts once moodtune has read your mood, or when you pick a mood by hand.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   no_tracks: Object.freeze({"title": "No tracks for this mood", "text": "YouTube Music found nothing for this mood and language. Try another language or mode.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
+  play_blocked: Object.freeze({"title": "Press play in the YouTube Music tab", "text": "Your browser wants one click there before music can start by itself.", "actions": ["show_player"], "command": null, "clears": [], "tone": "warn"}),
 });
 
 // The mood's name, colour and drawn face, the same in the popup and the demo.
@@ -179,7 +180,11 @@ export function notice(key, { camera = null, sampleVideo = null } = {}) {
   const entry = NOTICES[key];
   if (!entry) return null;
   const values = { camera: String(camera ?? ''), camera_name: cameraName(camera, sampleVideo) };
-  const fill = (words) => capital(words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? ''));
+  // A sentence that starts with a filled-in name starts with a capital; 'moodtune' stays lower.
+  const fill = (words) => {
+    const filled = words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? '');
+    return words.startsWith('{') ? capital(filled) : filled;
+  };
   return { ...entry, key, title: fill(entry.title), text: fill(entry.text) };
 }
 

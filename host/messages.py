@@ -31,6 +31,7 @@ Situation = Literal[
     "video_ended",  # a video file used as the camera played to its end
     "no_music_yet",  # connected, nothing played yet
     "no_tracks",  # YouTube Music answered, with nothing for this mood and language
+    "play_blocked",  # the browser will not start music in the player tab without a click there
 ]
 SITUATIONS: tuple[Situation, ...] = get_args(Situation)
 
@@ -43,6 +44,7 @@ Action = Literal[
     "open_settings",  # the extension's settings page, where the camera is chosen
     "play_sample",  # the demo's bundled sample video
     "search_music",  # the error's fallback_url: a YouTube Music search for the mood
+    "show_player",  # bring the extension's YouTube Music tab to the front
 ]
 ACTION_LABELS: dict[Action, str] = {
     "retry": "Try again",
@@ -50,6 +52,7 @@ ACTION_LABELS: dict[Action, str] = {
     "open_settings": "Open Settings",
     "play_sample": "Play the sample video",
     "search_music": "Search YouTube Music",
+    "show_player": "Show the tab",
 }
 
 # What takes a notice down: the listener switched the camera off (or paused it), the camera
@@ -274,6 +277,11 @@ SITUATION_NOTICES: dict[Situation, Notice] = {
         "YouTube Music found nothing for this mood and language. Try another language or mode.",
         clears=("tracks",),
     ),
+    "play_blocked": Notice(
+        "Press play in the YouTube Music tab",
+        "Your browser wants one click there before music can start by itself.",
+        actions=("show_player",),
+    ),
 }
 
 NOTICES: dict[str, Notice] = {
@@ -365,7 +373,11 @@ export function notice(key, { camera = null, sampleVideo = null } = {}) {
   const entry = NOTICES[key];
   if (!entry) return null;
   const values = { camera: String(camera ?? ''), camera_name: cameraName(camera, sampleVideo) };
-  const fill = (words) => capital(words.replace(/\\{(\\w+)\\}/g, (_, name) => values[name] ?? ''));
+  // A sentence that starts with a filled-in name starts with a capital; 'moodtune' stays lower.
+  const fill = (words) => {
+    const filled = words.replace(/\\{(\\w+)\\}/g, (_, name) => values[name] ?? '');
+    return words.startsWith('{') ? capital(filled) : filled;
+  };
   return { ...entry, key, title: fill(entry.title), text: fill(entry.text) };
 }
 
