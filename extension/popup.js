@@ -1,6 +1,7 @@
 // The toolbar popup: renders what the service worker keeps in chrome.storage and sends the
 // listener's choices back to it as actions. It never talks to the host itself.
 
+import { ACTION } from './messages.js';
 import { EMOTIONS, ERROR_CODE } from './protocol.js';
 
 const INSTALL_COMMAND = 'pip install -e . && moodtune install';
@@ -112,7 +113,7 @@ function showAlert({ title, text, command = null, note = null, action = null, li
 
 // The one thing most worth knowing right now, if anything is wrong.
 function renderAlert() {
-  const retry = { text: 'Try again', run: () => act('reconnect') };
+  const retry = { text: 'Try again', run: () => act(ACTION.RECONNECT) };
   const { connection, error, player } = state;
   if (connection === 'not_installed') {
     return showAlert({
@@ -139,14 +140,14 @@ function renderAlert() {
       title: 'The moodtune host stopped',
       text: 'moodtune starts it again by itself in a few seconds.',
       note: state.connectionDetail,
-      action: { text: 'Reconnect now', run: () => act('reconnect') },
+      action: { text: 'Reconnect now', run: () => act(ACTION.RECONNECT) },
     });
   }
   if (error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) {
     return showAlert({
       title: 'Camera unavailable',
       text: `${error.message} Close other apps using it, or plug it in, then try again.`,
-      action: { text: 'Try again', run: () => act('restartCamera') },
+      action: { text: 'Try again', run: () => act(ACTION.RESTART_CAMERA) },
     });
   }
   if (error?.code === ERROR_CODE.MODEL_MISSING) {
@@ -170,9 +171,18 @@ function renderAlert() {
   }
   if (player.state === 'blocked') {
     return showAlert({
-      title: 'Press play in the YouTube Music tab',
-      text: 'Your browser wants one click there before music can start by itself.',
-      action: { text: 'Show tab', run: () => act('showPlayer') },
+      title: 'Click once in the YouTube Music tab to allow sound',
+      text: 'Your browser lets a site play sound only after a click in it. The music starts then.',
+      action: { text: 'Show YouTube Music tab', run: () => act(ACTION.SHOW_PLAYER) },
+    });
+  }
+  if (player.state === 'load_failed') {
+    return showAlert({
+      title: 'YouTube Music did not load',
+      text:
+        `${player.failure?.message ?? ''} Check your internet connection; moodtune tries ` +
+        'again by itself and keeps your queue.',
+      action: { text: 'Retry', run: () => act(ACTION.RETRY_PLAYER) },
     });
   }
   if (error) {
@@ -261,17 +271,43 @@ function artwork(container, url) {
   container.append(image);
 }
 
+// What the tab does when it is not simply playing moodtune's track, and what to do about it.
+function renderPlayerStatus() {
+  const { player } = state;
+  const status = {
+    ad: { text: 'Ad playing — your track is next' },
+    listener: {
+      text: "You're choosing — moodtune is not changing the music",
+      action: { text: 'Resume moodtune', run: () => act(ACTION.RESUME_MOODTUNE) },
+    },
+  }[player.state];
+  $('player-status').hidden = !status;
+  $('player-status-text').textContent = status?.text ?? '';
+  $('player-status-action').hidden = !status?.action;
+  if (status?.action) {
+    $('player-status-action').textContent = status.action.text;
+    $('player-status-action').onclick = status.action.run;
+  }
+  const times = player.youThereCount === 1 ? 'once' : `${player.youThereCount} times`;
+  $('you-there-count').textContent = `"Continue watching?" answered for you: ${times}`;
+}
+
 function renderPlayer() {
   const { nowPlaying, queue, player } = state;
-  const playing = player.state === 'playing';
-  $('now-title').textContent = nowPlaying?.title ?? 'Nothing playing yet';
-  $('now-artists').textContent = nowPlaying
-    ? nowPlaying.artists.join(', ')
-    : 'Music starts when moodtune knows your mood';
-  $('now-reason').textContent = nowPlaying?.reason ?? '';
+  const playing = player.state === 'playing' || player.state === 'ad';
+  // Only a track that plays is shown as playing: the listener's own, or moodtune's once the
+  // tab has YouTube Music.
+  const shown = player.state === 'listener' ? player.listenerTrack : nowPlaying;
+  const failed = player.state === 'load_failed';
+  $('now-title').textContent = failed ? 'Not playing' : (shown?.title ?? 'Nothing playing yet');
+  if (failed) $('now-artists').textContent = `Up first when YouTube Music loads: ${nowPlaying.title}`;
+  else if (shown) $('now-artists').textContent = shown.artists.join(', ');
+  else $('now-artists').textContent = 'Music starts when moodtune knows your mood';
+  $('now-reason').textContent = player.state === 'listener' ? 'Picked by you' : (shown?.reason ?? '');
   // Long titles and reasons are cut short on screen; the full text shows on hover.
   for (const id of ['now-title', 'now-artists', 'now-reason']) $(id).title = $(id).textContent;
-  artwork($('now-art'), nowPlaying?.thumbnail);
+  artwork($('now-art'), failed ? null : shown?.thumbnail);
+  renderPlayerStatus();
 
   $('play').disabled = !nowPlaying && queue.length === 0;
   $('controls').hidden = $('play').disabled;
@@ -311,21 +347,21 @@ function renderPlayer() {
 // Wiring
 
 $('camera-toggle').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { cameraOn: event.target.checked } });
+  act(ACTION.SET_PREFS, { prefs: { cameraOn: event.target.checked } });
 });
 $('language').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { language: event.target.value } });
+  act(ACTION.SET_PREFS, { prefs: { language: event.target.value } });
 });
 $('override').addEventListener('change', (event) => {
-  act('overrideMood', { emotion: event.target.value || null });
+  act(ACTION.OVERRIDE_MOOD, { emotion: event.target.value || null });
 });
 $('modes').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { mode: event.target.value } });
+  act(ACTION.SET_PREFS, { prefs: { mode: event.target.value } });
 });
-$('play').addEventListener('click', () => act('togglePlay'));
-$('skip').addEventListener('click', () => act('skip'));
-$('like').addEventListener('click', () => act('like'));
-$('show-player').addEventListener('click', () => act('showPlayer'));
+$('play').addEventListener('click', () => act(ACTION.TOGGLE_PLAY));
+$('skip').addEventListener('click', () => act(ACTION.SKIP));
+$('like').addEventListener('click', () => act(ACTION.LIKE));
+$('show-player').addEventListener('click', () => act(ACTION.SHOW_PLAYER));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 $('copy-command').addEventListener('click', async () => {
   await navigator.clipboard.writeText($('alert-command').textContent);
@@ -346,4 +382,4 @@ state = stored.state ?? null;
 prefs = storedPrefs.prefs ?? null;
 render();
 // Chrome stops idle or crashed workers; a message starts it again, and it reconnects the host.
-act('wake');
+act(ACTION.WAKE);

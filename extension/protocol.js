@@ -45,6 +45,7 @@ export const command = Object.freeze({
   feedback: (videoId, liked) => ({ type: 'feedback', video_id: videoId, liked }),
   played: (videoId) => ({ type: 'played', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
+  unplayable: (videoId) => ({ type: 'unplayable', video_id: videoId }),
   ping: (id) => ({ type: 'ping', id }),
 });
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -47,15 +48,18 @@ EXTENSION_URL = f"chrome-extension://{install.EXTENSION_ID}"
 POPUP_URL = f"{EXTENSION_URL}/popup.html"
 OPTIONS_URL = f"{EXTENSION_URL}/options.html"
 TRACK_SECONDS = 3.0
+AD_SECONDS = 2.0
 STANDIN_HOSTS = ("music.youtube.com", "i.ytimg.com", "*.googleusercontent.com")
 
-# Pages shaped like YouTube Music's, as far as the content script looks: the player bar with
-# title, byline and artwork, and on a watch page the player's <video>, which YouTube Music
-# builds with script after the page has loaded and starts by itself.
+# Pages shaped like YouTube Music's, as far as moodtune looks: the app with its player (built by
+# script after the page loads, see standin/ytmusic_app.js), the player bar with title, byline,
+# artwork and ad badge, the popup container, and the playability-error panel.
 _PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>{title} - YouTube Music</title></head>
 <body><ytmusic-app>
-  <ytmusic-player id="player"></ytmusic-player>
+  <ytmusic-player id="player">
+    <yt-playability-error-supported-renderers hidden></yt-playability-error-supported-renderers>
+  </ytmusic-player>
   <ytmusic-player-bar class="style-scope ytmusic-app">
     <img class="image style-scope ytmusic-player-bar" src="https://i.ytimg.com/vi/{video_id}/sddefault.jpg">
     <yt-formatted-string class="title style-scope ytmusic-player-bar">{title}</yt-formatted-string>
@@ -63,32 +67,49 @@ _PAGE = """<!doctype html>
       <yt-formatted-string class="byline style-scope ytmusic-player-bar"
         >Stand-in Artist • Stand-in Album • 2024</yt-formatted-string>
     </span>
+    <span class="advertisement style-scope ytmusic-player-bar" hidden>Ad</span>
   </ytmusic-player-bar>
+  <ytmusic-popup-container></ytmusic-popup-container>
 </ytmusic-app>
-<script>{script}</script>
+<script type="application/json" id="standin-config">{config}</script>
+<script src="/_standin/app.js"></script>
 </body></html>"""
-
-_BUILD_PLAYER = """
-setTimeout(() => {
-  const movie = document.createElement('div');
-  movie.id = 'movie_player';
-  movie.className = 'html5-video-player';
-  const video = document.createElement('video');
-  video.className = 'video-stream html5-main-video';
-  video.src = '/_standin/track.webm?v=' + encodeURIComponent(VIDEO_ID);
-  movie.append(video);
-  document.getElementById('player').append(movie);
-  video.play();
-}, 300);
-"""
+STANDIN_APP = Path(__file__).with_name("standin") / "ytmusic_app.js"
 
 
-def make_track_video(path: Path, seconds: float = TRACK_SECONDS) -> Path:
+@dataclass
+class Behaviour:
+    """What the stand-in YouTube Music does (see standin/ytmusic_app.js)."""
+
+    player_api: bool = True
+    ad_first: bool = False
+    you_there_after_s: float | None = None
+    you_there_watches_activity: bool = True
+    unplayable: frozenset[str] = frozenset()
+    # Page loads are cut off before an answer, as with the network down: the browser shows its
+    # own error page.
+    failing: bool = False
+
+    def page_config(self) -> str:
+        return json.dumps(
+            {
+                "playerApi": self.player_api,
+                "adFirst": self.ad_first,
+                "youThereAfterS": self.you_there_after_s,
+                "youThereWatchesActivity": self.you_there_watches_activity,
+                "unplayable": sorted(self.unplayable),
+            }
+        )
+
+
+def make_track_video(
+    path: Path, seconds: float = TRACK_SECONDS, colour: tuple[int, int, int] = (90, 60, 200)
+) -> Path:
     """A short real VP8 WebM video (a coloured card with a frame counter)."""
     fps = 10
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (320, 180))
     for index in range(round(seconds * fps)):
-        frame = np.full((180, 320, 3), (90, 60, 200), np.uint8)
+        frame = np.full((180, 320, 3), colour, np.uint8)
         cv2.putText(frame, str(index), (130, 110), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255,) * 3, 3)
         writer.write(frame)
     writer.release()
@@ -141,24 +162,36 @@ class StandInYouTubeMusic:
     """Answers for music.youtube.com and the artwork hosts; remembers the track pages opened."""
 
     video: bytes
-    watched: list[str] = field(default_factory=list)
+    ad_video: bytes
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    watched: list[str] = field(default_factory=list)  # the tracks whose video was fetched
+    pages: list[str] = field(default_factory=list)  # the pages loaded, by path and query
 
-    def answer(self, host: str, path: str, query: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for one GET."""
+    def reset(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.watched.clear()
+        self.pages.clear()
+
+    def answer(self, host: str, path: str, query: str) -> tuple[int, str, bytes] | None:
+        """(status, content type, body) for one GET; None: the connection is cut instead."""
         if host != "music.youtube.com":
             return 200, "image/png", artwork_png(f"{host}{path}")
         if path == "/_standin/track.webm":
+            self.watched.append(parse_qs(query).get("v", [""])[0])
             return 200, "video/webm", self.video
-        if path == "/watch":
+        if path == "/_standin/ad.webm":
+            return 200, "video/webm", self.ad_video
+        if path == "/_standin/app.js":
+            return 200, "text/javascript", STANDIN_APP.read_bytes()
+        if path in ("/", "/watch"):
+            if self.behaviour.failing:
+                return None
+            self.pages.append(f"{path}?{query}" if query else path)
             video_id = parse_qs(query).get("v", [""])[0]
-            self.watched.append(video_id)
-            script = f"const VIDEO_ID = {video_id!r};{_BUILD_PLAYER}"
-            page = _PAGE.format(
-                title=escape(f"Track {video_id}"), video_id=escape(video_id), script=script
-            )
+            title = f"Track {video_id}" if video_id else "Home"
+            config = self.behaviour.page_config().replace("</", "<\\/")
+            page = _PAGE.format(title=escape(title), video_id=escape(video_id), config=config)
             return 200, "text/html", page.encode()
-        if path == "/":
-            return 200, "text/html", _PAGE.format(title="Home", video_id="", script="").encode()
         return 404, "text/plain", b"not in the stand-in"
 
     def serve(self, cert_file: Path, key_file: Path) -> ThreadingHTTPServer:
@@ -169,7 +202,11 @@ class StandInYouTubeMusic:
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 host = self.headers.get("Host", "").split(":")[0]
-                status, content_type, body = standin.answer(host, url.path, url.query)
+                answer = standin.answer(host, url.path, url.query)
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, content_type, body = answer
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
@@ -305,7 +342,10 @@ def playwright_instance():
 def youtube_music(tmp_path_factory) -> Iterator[tuple[StandInYouTubeMusic, int]]:
     """The stand-in YouTube Music, serving; (stand-in, port)."""
     folder = tmp_path_factory.mktemp("standin")
-    standin = StandInYouTubeMusic(make_track_video(folder / "track.webm").read_bytes())
+    standin = StandInYouTubeMusic(
+        make_track_video(folder / "track.webm").read_bytes(),
+        make_track_video(folder / "ad.webm", AD_SECONDS, colour=(40, 180, 240)).read_bytes(),
+    )
     server = standin.serve(*self_signed_certificate(folder))
     yield standin, server.server_address[1]
     server.shutdown()
@@ -317,15 +357,21 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
     standin, port = youtube_music
     contexts = []
 
-    def launch(environment: dict[str, str] | None) -> Moodtune:
-        """Without an environment, no host is registered."""
+    def launch(
+        environment: dict[str, str] | None,
+        behaviour: Behaviour | None = None,
+        autoplay_allowed: bool = True,
+    ) -> Moodtune:
+        """Without an environment, no host is registered. Without `autoplay_allowed`, the
+        browser refuses sound until a click in the tab, as for a listener new to YouTube Music."""
         profile = tmp_path / "profile"
         host_dir = tmp_path / "host"
         pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
         if environment is not None:
             environment = {"PYTHONPATH": str(REPO), **environment}
             pid_file, log_file = register_host(profile, host_dir, environment)
-        standin.watched.clear()
+        standin.reset(behaviour or Behaviour())
+        autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
         context = playwright_instance.chromium.launch_persistent_context(
             str(profile),
             executable_path=str(CHROMIUM),
@@ -346,7 +392,7 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
                 "--ignore-certificate-errors",
                 # A listener's browser lets YouTube Music start by itself (it has played there
                 # before); a fresh profile would wait for a click in the tab.
-                "--autoplay-policy=no-user-gesture-required",
+                f"--autoplay-policy={autoplay}",
             ],
         )
         contexts.append(context)
