@@ -13,7 +13,13 @@
 (() => {
   const CONFIG = JSON.parse(document.getElementById('standin-config').textContent);
   const AD_SECONDS_URL = '/_standin/ad.webm';
-  const standin = (window.standin = { youThereOpened: 0, loads: [], adsPlayed: 0 });
+  // What a test reads, and the unplayable ids it may add to.
+  const standin = (window.standin = {
+    youThereOpened: 0,
+    loads: [],
+    adsPlayed: 0,
+    unplayable: new Set(CONFIG.unplayable),
+  });
 
   const bar = document.querySelector('ytmusic-player-bar');
   const host = document.querySelector('ytmusic-player');
@@ -61,7 +67,7 @@
     standin.loads.push(videoId);
     errorPanel.hidden = true;
     showTrack(videoId);
-    if (CONFIG.unplayable.includes(videoId)) {
+    if (standin.unplayable.has(videoId)) {
       video.removeAttribute('src');
       video.load();
       errorPanel.textContent = 'This video is not available';
