@@ -16,10 +16,9 @@ STARTED = time.perf_counter()
 
 
 def _subcommand_modules():
-    from host import bench, demo, install
-    from host.music import command as recommend
+    from host.commands import bench, demo, doctor, install, recommend
 
-    return (demo, bench, recommend, install)
+    return (demo, bench, recommend, install, doctor)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from host import __version__
-from host.camera import Camera, CameraError, Frame
-from host.emotion import MODEL_DIR, EmotionModel, ModelError
-from host.mood import Mood
 from host.music import (
     MusicUnavailable,
     MusicWorker,
@@ -26,9 +23,8 @@ from host.music import (
     UnknownLanguage,
     languages,
 )
-from host.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
+from host.music.store import Store
 from host.protocol import (
-    EMOTIONS,
     Command,
     EmotionEvent,
     Error,
@@ -52,7 +48,11 @@ from host.protocol import (
     Tracks,
     parse_command,
 )
-from host.store import Store
+from host.vision.camera import Camera, CameraError, Frame
+from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError
+from host.vision.mood import Mood
+from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
+from host.vocabulary import EMOTIONS
 
 log = logging.getLogger(__name__)
 

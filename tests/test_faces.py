@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from host.faces import CROP_SIZE, Box, FaceFinder, crop_face
+from host.vision.faces import CROP_SIZE, Box, FaceFinder, crop_face
 from training.data import image_files, read_gray
 
 FRAME_H, FRAME_W = 480, 640

@@ -17,8 +17,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from host.emotion import CONTRACT_FILE, MODEL_FILE
-from host.faces import CROP_MARGIN, CROP_SIZE
+from host.vision.emotion import CONTRACT_FILE, MODEL_FILE
+from host.vision.faces import CROP_MARGIN, CROP_SIZE
 from training import architectures  # noqa: F401  (registers Standardize for loading)
 from training.data import LABELS, Dataset
 
@@ -85,7 +85,7 @@ def export(
             "margin": CROP_MARGIN,
             "rule": "square of side max(w, h) * (1 + margin) centred on the Haar box, edges "
             "replicated; INTER_AREA when shrinking, INTER_LINEAR when enlarging "
-            "(host/faces.py crop_face)",
+            "(host/vision/faces.py crop_face)",
         },
         "ensemble_members": len(members),
         "flip_average": flip_average,
@@ -103,7 +103,7 @@ def measure_latency_ms(model_dir: str | Path, runs: int = 1000, repeats: int = 5
     On a shared machine one sitting can land well above the model's real speed, so the runs are
     split into `repeats` sittings: the median of their medians, and the spread of those medians.
     """
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
 
     model = EmotionModel.load(model_dir, threads=1)
     crop = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE), np.uint8)

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from host.music.errors import UnknownLanguage
-
-EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-MODES = ("match", "lift", "calm")
+from host.vocabulary import EMOTIONS, MODES
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import BinaryIO
 
-from host.framing import FramingError, read_frame, write_frame
+from host.transports.framing import FramingError, read_frame, write_frame
 
 log = logging.getLogger("host.native")
 

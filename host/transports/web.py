@@ -25,12 +25,14 @@ import cv2
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from host.camera import Frame
-from host.faces import Box
-from host.pipeline import FrameResult
-from host.protocol import EMOTIONS, EmotionEvent, Event, Hello, Status, Tracks, encode_event
+from host.paths import PACKAGE_DIR
+from host.protocol import EmotionEvent, Event, Hello, Status, Tracks, encode_event
+from host.vision.camera import Frame
+from host.vision.faces import Box
+from host.vision.pipeline import FrameResult
+from host.vocabulary import EMOTIONS
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = PACKAGE_DIR / "web"
 HOST = "127.0.0.1"
 PREVIEW_FPS = 10.0
 PREVIEW_WIDTH = 480  # the preview is downscaled to at most this width before encoding
@@ -49,7 +51,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-STATIC_FILES = {"demo.js": "text/javascript", "demo.css": "text/css"}
+STATIC_FILES = {
+    "demo.js": "text/javascript",
+    "protocol.js": "text/javascript",
+    "demo.css": "text/css",
+}
 
 Handle = Callable[[bytes], Awaitable[None]]
 

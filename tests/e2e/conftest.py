@@ -34,8 +34,8 @@ from ytmusic_standin import (
     self_signed_certificate,
 )
 
-from host import install
-from host.store import DB_NAME
+from host.commands import install
+from host.music.store import DB_NAME
 from training.videos import make_video
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -244,8 +244,9 @@ def music_database(tmp_path_factory) -> Path:
     """
     from ytmusic_replay import Replay, replay_client
 
-    from host.music import EMOTIONS, Recommender
-    from host.store import Store
+    from host.music import Recommender
+    from host.music.store import Store
+    from host.vocabulary import EMOTIONS
 
     path = tmp_path_factory.mktemp("music") / DB_NAME
     store = Store(path)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.protocol import EMOTIONS
+from host.vocabulary import EMOTIONS
 
 HALF_LIFE_S = 0.15
 SWITCH_MARGIN = 0.05

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from host.protocol import EMOTIONS
+from host.paths import PACKAGE_DIR
+from host.vocabulary import EMOTIONS
 
 MODEL_FILE = "emotion.tflite"
 CONTRACT_FILE = "model.json"
@@ -24,9 +25,8 @@ def shipped_model_dir() -> Path:
     Installed from a wheel, the model sits inside the package (`host/model`); in a checkout or an
     editable install (`pip install -e .`) it is `model/` at the top of the repository.
     """
-    package = Path(__file__).resolve().parent
-    installed = package / "model"
-    return installed if (installed / MODEL_FILE).exists() else package.parent / "model"
+    installed = PACKAGE_DIR / "model"
+    return installed if (installed / MODEL_FILE).exists() else PACKAGE_DIR.parent / "model"
 
 
 MODEL_DIR = shipped_model_dir()
