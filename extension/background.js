@@ -5,7 +5,6 @@
 // queue, player) and `prefs` (local storage: language, mode, camera). A restarted worker reads
 // both back and carries on; the popup renders whatever is stored and sends actions here.
 
-import { ACTION, PLAYER_COMMAND, PLAYER_REPORT, SHORTCUT } from './messages.js';
 import {
   advance,
   answerReady,
@@ -23,6 +22,10 @@ import {
   HOST_FORBIDDEN,
   HOST_NAME,
   HOST_NOT_FOUND,
+  PLAYER_COMMAND,
+  PLAYER_REPORT,
+  POPUP_ACTION,
+  SHORTCUT,
 } from './protocol.js';
 
 const YTMUSIC_HOME = 'https://music.youtube.com/';
@@ -295,7 +298,7 @@ function playerReported(report) {
   if (report.player === PLAYER_REPORT.LOAD_FAILED) return loadFailed(report.message);
   const decision = onPlayerReport(state, report);
   decision.send.forEach(send);
-  if (decision.skip) return actions[ACTION.SKIP]();
+  if (decision.skip) return actions[POPUP_ACTION.SKIP]();
   if (decision.next) return playNext();
   return save();
 }
@@ -313,7 +316,7 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 // Popup and options actions
 
 const actions = {
-  async [ACTION.SET_PREFS]({ prefs: changes }) {
+  async [POPUP_ACTION.SET_PREFS]({ prefs: changes }) {
     const before = prefs;
     prefs = { ...prefs, ...changes };
     await savePrefs();
@@ -333,19 +336,19 @@ const actions = {
       else send(command.pause());
     }
   },
-  [ACTION.RESTART_CAMERA]() {
+  [POPUP_ACTION.RESTART_CAMERA]() {
     prefs.cameraOn = true;
     savePrefs();
     restarts.listenerAskedForCamera();
     startCamera();
   },
-  [ACTION.OVERRIDE_MOOD]({ emotion }) {
+  [POPUP_ACTION.OVERRIDE_MOOD]({ emotion }) {
     send(command.overrideMood(emotion));
   },
-  async [ACTION.TOGGLE_PLAY]() {
+  async [POPUP_ACTION.TOGGLE_PLAY]() {
     const { player } = state;
     if (player.state === 'blocked') {
-      await actions[ACTION.SHOW_PLAYER](); // only a click in the tab itself lets it play
+      await actions[POPUP_ACTION.SHOW_PLAYER](); // only a click in the tab itself lets it play
     } else if (player.state === 'playing' || player.state === 'ad') {
       player.userPaused = true;
       await tellPlayer(player.tabId, { type: PLAYER_COMMAND.PAUSE });
@@ -358,35 +361,35 @@ const actions = {
     }
     save();
   },
-  [ACTION.SKIP]() {
+  [POPUP_ACTION.SKIP]() {
     if (state.nowPlaying) send(command.feedback(state.nowPlaying.video_id, false));
     state.player.userPaused = false;
     if (state.player.state === 'listener') state.player.state = 'idle';
     playNext();
   },
-  [ACTION.LIKE]() {
+  [POPUP_ACTION.LIKE]() {
     if (!state.nowPlaying) return;
     state.nowPlaying = { ...state.nowPlaying, liked: true };
     send(command.feedback(state.nowPlaying.video_id, true));
     save();
   },
-  async [ACTION.SHOW_PLAYER]() {
+  async [POPUP_ACTION.SHOW_PLAYER]() {
     const tabId = await playerTab();
     const tab = await chrome.tabs.update(tabId, { active: true });
     await chrome.windows.update(tab.windowId, { focused: true });
   },
-  [ACTION.RECONNECT]() {
+  [POPUP_ACTION.RECONNECT]() {
     restarts.reset();
     connect();
   },
-  [ACTION.WAKE]() {
+  [POPUP_ACTION.WAKE]() {
     // Nothing to do: receiving the message started the worker, which connects on start.
   },
-  async [ACTION.RETRY_PLAYER]() {
+  async [POPUP_ACTION.RETRY_PLAYER]() {
     await retryPlayer();
   },
   // The listener hands the tab back: moodtune's current track plays again.
-  async [ACTION.RESUME_MOODTUNE]() {
+  async [POPUP_ACTION.RESUME_MOODTUNE]() {
     const { player } = state;
     player.state = 'idle';
     player.userPaused = false;
@@ -398,10 +401,10 @@ const actions = {
 
 chrome.commands.onCommand.addListener(async (shortcut) => {
   await restored;
-  if (shortcut === SHORTCUT.SKIP) actions[ACTION.SKIP]();
-  else if (shortcut === SHORTCUT.LIKE) actions[ACTION.LIKE]();
-  else if (shortcut === SHORTCUT.CAMERA) {
-    await actions[ACTION.SET_PREFS]({ prefs: { cameraOn: !prefs.cameraOn } });
+  if (shortcut === SHORTCUT.SKIP) actions[POPUP_ACTION.SKIP]();
+  else if (shortcut === SHORTCUT.LIKE) actions[POPUP_ACTION.LIKE]();
+  else if (shortcut === SHORTCUT.TOGGLE_CAMERA) {
+    await actions[POPUP_ACTION.SET_PREFS]({ prefs: { cameraOn: !prefs.cameraOn } });
   }
 });
 

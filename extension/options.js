@@ -1,7 +1,7 @@
 // Settings that are rarely changed: which camera to watch, and how quickly music follows a mood.
 // Changes go through the service worker, which applies them to the running host.
 
-import { ACTION } from './messages.js';
+import { POPUP_ACTION } from './protocol.js';
 
 const form = document.getElementById('options');
 const camera = document.getElementById('camera');
@@ -17,7 +17,7 @@ function cameraSource(text) {
 
 async function save() {
   const prefs = { camera: cameraSource(camera.value), switchAtOnce: switchAtOnce.checked };
-  await chrome.runtime.sendMessage({ action: ACTION.SET_PREFS, prefs });
+  await chrome.runtime.sendMessage({ action: POPUP_ACTION.SET_PREFS, prefs });
   saved.textContent = 'Saved.';
 }
 

@@ -2,8 +2,7 @@
 // functions on the worker's state: no chrome.* calls, so `node --test` reaches them. The worker
 // (background.js) does what they decide: it sends, saves, opens tabs and sets timers.
 
-import { command, ERROR_CODE } from './protocol.js';
-import { PLAYER_REPORT } from './messages.js';
+import { command, ERROR_CODE, PLAYER_REPORT } from './protocol.js';
 
 export const LOW_QUEUE = 3; // ask the host for more tracks when fewer than this are left
 export const MORE_TRACKS = 10;

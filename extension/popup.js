@@ -1,8 +1,7 @@
 // The toolbar popup: renders what the service worker keeps in chrome.storage and sends the
 // listener's choices back to it as actions. It never talks to the host itself.
 
-import { ACTION } from './messages.js';
-import { EMOTIONS, ERROR_CODE } from './protocol.js';
+import { EMOTIONS, ERROR_CODE, POPUP_ACTION } from './protocol.js';
 
 const INSTALL_COMMAND = 'pip install -e . && moodtune install';
 
@@ -113,7 +112,7 @@ function showAlert({ title, text, command = null, note = null, action = null, li
 
 // The one thing most worth knowing right now, if anything is wrong.
 function renderAlert() {
-  const retry = { text: 'Try again', run: () => act(ACTION.RECONNECT) };
+  const retry = { text: 'Try again', run: () => act(POPUP_ACTION.RECONNECT) };
   const { connection, error, player } = state;
   if (connection === 'not_installed') {
     return showAlert({
@@ -140,14 +139,14 @@ function renderAlert() {
       title: 'The moodtune host stopped',
       text: 'moodtune starts it again by itself in a few seconds.',
       note: state.connectionDetail,
-      action: { text: 'Reconnect now', run: () => act(ACTION.RECONNECT) },
+      action: { text: 'Reconnect now', run: () => act(POPUP_ACTION.RECONNECT) },
     });
   }
   if (error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) {
     return showAlert({
       title: 'Camera unavailable',
       text: `${error.message} Close other apps using it, or plug it in, then try again.`,
-      action: { text: 'Try again', run: () => act(ACTION.RESTART_CAMERA) },
+      action: { text: 'Try again', run: () => act(POPUP_ACTION.RESTART_CAMERA) },
     });
   }
   if (error?.code === ERROR_CODE.MODEL_MISSING) {
@@ -173,7 +172,7 @@ function renderAlert() {
     return showAlert({
       title: 'Click once in the YouTube Music tab to allow sound',
       text: 'Your browser lets a site play sound only after a click in it. The music starts then.',
-      action: { text: 'Show YouTube Music tab', run: () => act(ACTION.SHOW_PLAYER) },
+      action: { text: 'Show YouTube Music tab', run: () => act(POPUP_ACTION.SHOW_PLAYER) },
     });
   }
   if (player.state === 'load_failed') {
@@ -182,7 +181,7 @@ function renderAlert() {
       text:
         `${player.failure?.message ?? ''} Check your internet connection; moodtune tries ` +
         'again by itself and keeps your queue.',
-      action: { text: 'Retry', run: () => act(ACTION.RETRY_PLAYER) },
+      action: { text: 'Retry', run: () => act(POPUP_ACTION.RETRY_PLAYER) },
     });
   }
   if (error) {
@@ -278,7 +277,7 @@ function renderPlayerStatus() {
     ad: { text: 'Ad playing — your track is next' },
     listener: {
       text: "You're choosing — moodtune is not changing the music",
-      action: { text: 'Resume moodtune', run: () => act(ACTION.RESUME_MOODTUNE) },
+      action: { text: 'Resume moodtune', run: () => act(POPUP_ACTION.RESUME_MOODTUNE) },
     },
   }[player.state];
   $('player-status').hidden = !status;
@@ -347,21 +346,21 @@ function renderPlayer() {
 // Wiring
 
 $('camera-toggle').addEventListener('change', (event) => {
-  act(ACTION.SET_PREFS, { prefs: { cameraOn: event.target.checked } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { cameraOn: event.target.checked } });
 });
 $('language').addEventListener('change', (event) => {
-  act(ACTION.SET_PREFS, { prefs: { language: event.target.value } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { language: event.target.value } });
 });
 $('override').addEventListener('change', (event) => {
-  act(ACTION.OVERRIDE_MOOD, { emotion: event.target.value || null });
+  act(POPUP_ACTION.OVERRIDE_MOOD, { emotion: event.target.value || null });
 });
 $('modes').addEventListener('change', (event) => {
-  act(ACTION.SET_PREFS, { prefs: { mode: event.target.value } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { mode: event.target.value } });
 });
-$('play').addEventListener('click', () => act(ACTION.TOGGLE_PLAY));
-$('skip').addEventListener('click', () => act(ACTION.SKIP));
-$('like').addEventListener('click', () => act(ACTION.LIKE));
-$('show-player').addEventListener('click', () => act(ACTION.SHOW_PLAYER));
+$('play').addEventListener('click', () => act(POPUP_ACTION.TOGGLE_PLAY));
+$('skip').addEventListener('click', () => act(POPUP_ACTION.SKIP));
+$('like').addEventListener('click', () => act(POPUP_ACTION.LIKE));
+$('show-player').addEventListener('click', () => act(POPUP_ACTION.SHOW_PLAYER));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 $('copy-command').addEventListener('click', async () => {
   await navigator.clipboard.writeText($('alert-command').textContent);
@@ -382,4 +381,4 @@ state = stored.state ?? null;
 prefs = storedPrefs.prefs ?? null;
 render();
 // Chrome stops idle or crashed workers; a message starts it again, and it reconnects the host.
-act(ACTION.WAKE);
+act(POPUP_ACTION.WAKE);

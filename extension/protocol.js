@@ -51,8 +51,8 @@ export const command = Object.freeze({
   overrideMood: (emotion) => ({ type: 'override_mood', emotion }),
   feedback: (videoId, liked) => ({ type: 'feedback', video_id: videoId, liked }),
   played: (videoId) => ({ type: 'played', video_id: videoId }),
-  moreTracks: (count) => ({ type: 'more_tracks', count }),
   unplayable: (videoId) => ({ type: 'unplayable', video_id: videoId }),
+  moreTracks: (count) => ({ type: 'more_tracks', count }),
   ping: (id) => ({ type: 'ping', id }),
 });
 
@@ -67,10 +67,13 @@ export const POPUP_ACTION = Object.freeze({
   SHOW_PLAYER: 'showPlayer',
   RECONNECT: 'reconnect',
   WAKE: 'wake',
+  RETRY_PLAYER: 'retryPlayer',
+  RESUME_MOODTUNE: 'resumeMoodtune',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',
   PAUSE: 'pause',
+  STATUS: 'status',
 });
 export const PLAYER_REPORT = Object.freeze({
   READY: 'ready',
@@ -79,6 +82,16 @@ export const PLAYER_REPORT = Object.freeze({
   BLOCKED: 'blocked',
   ENDED: 'ended',
   ERROR: 'error',
+  AD: 'ad',
+  YOU_THERE: 'you_there',
+  NEXT_TRACK: 'next_track',
+  LOAD_FAILED: 'load_failed',
+});
+// Keyboard shortcuts: the manifest's `commands`, changeable in chrome://extensions/shortcuts.
+export const SHORTCUT = Object.freeze({
+  SKIP: 'skip',
+  LIKE: 'like',
+  TOGGLE_CAMERA: 'toggle_camera',
 });
 
 // What Chrome reports in runtime.lastError when a native port fails.

@@ -46,6 +46,7 @@ from host.protocol import (
     Stop,
     TrackInfo,
     Tracks,
+    Unplayable,
     parse_command,
 )
 from host.vision.camera import Camera, CameraError, Frame
@@ -173,6 +174,9 @@ class Session:
             case Played(video_id=video_id):
                 if self.music is not None:
                     await self.music.record_play(video_id)
+            case Unplayable(video_id=video_id):
+                if self.music is not None:
+                    await self.music.mark_unplayable(video_id)
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
 

@@ -289,7 +289,7 @@ function expectPlayer() {
 }
 
 async function start() {
-  ({ PLAYER_COMMAND, PLAYER_REPORT } = await import(chrome.runtime.getURL('messages.js')));
+  ({ PLAYER_COMMAND, PLAYER_REPORT } = await import(chrome.runtime.getURL('protocol.js')));
   document.addEventListener(FROM_PAGE, onPageMessage);
   const openedByMoodtune = sessionStorage.getItem(NAVIGATING_KEY) === addressVideoId();
   sessionStorage.removeItem(NAVIGATING_KEY);

@@ -1,10 +1,10 @@
 """moodtune's local memory: one SQLite file in the user's data directory.
 
 It holds the YouTube Music cache (JSON values with the time they were fetched; whoever reads
-decides what is fresh), the play history, which artists a track has, and like/skip scores per
-emotion. Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
-one is built in its place, with a warning on the log: losing the cache must never stop the
-music.
+decides what is fresh), the play history, which artists a track has, like/skip scores per
+emotion, and the tracks the listener's player could not play. Every write is one transaction.
+A file SQLite cannot read is moved aside and a fresh one is built in its place, with a warning
+on the log: losing the cache must never stop the music.
 
 The store is used from one thread at a time (the music worker), but it may be opened on
 another, so the connection is shared under a lock.
@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS track_scores (
     emotion TEXT NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (video_id, emotion)
+);
+CREATE TABLE IF NOT EXISTS unplayable (
+    video_id TEXT PRIMARY KEY,
+    at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS artist_scores (
     artist TEXT NOT NULL,
@@ -148,6 +152,20 @@ class Store:
         )
         return {row[0] for row in rows}
 
+    def mark_unplayable(self, video_id: str, at: float | None = None) -> None:
+        """Record that the player could not play `video_id` (unavailable where the listener is)."""
+        when = time.time() if at is None else at
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO unplayable (video_id, at) VALUES (?, ?)", (video_id, when)
+            )
+        )
+
+    def unplayable(self) -> set[str]:
+        """Return the video ids the player could not play (for the last KEEP_S)."""
+        rows = self._run(lambda c: c.execute("SELECT video_id FROM unplayable").fetchall())
+        return {row[0] for row in rows}
+
     # artists and feedback
 
     def remember_artists(self, artists_by_video: Mapping[str, Sequence[str]]) -> None:
@@ -208,6 +226,8 @@ class Store:
             with conn:
                 conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
                 conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
+                # A track blocked in a region may come back; after this long it is tried again.
+                conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
         except BaseException:
             conn.close()
             raise

@@ -59,6 +59,10 @@ class MusicWorker:
         """Record that the player started `video_id`."""
         await self._call(partial(self._recommender.record_play, video_id))
 
+    async def mark_unplayable(self, video_id: str) -> None:
+        """Record that the player could not play `video_id` (see `Recommender.mark_unplayable`)."""
+        await self._call(partial(self._recommender.mark_unplayable, video_id))
+
     def close(self) -> None:
         """Cancel the jobs not yet started and let the thread end; returns at once."""
         self._closed = True

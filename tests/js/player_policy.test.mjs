@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { PLAYER_REPORT } from '../../extension/messages.js';
+import { PLAYER_REPORT } from '../../extension/protocol.js';
 import {
   advance,
   answerReady,
