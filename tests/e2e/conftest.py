@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,84 @@ def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) ->
     return pid_file, host_dir / install.LOG_NAME
 
 
+def launch_browser(
+    playwright,
+    youtube_music: tuple[StandInYouTubeMusic, int],
+    folder: Path,
+    environment: dict[str, str] | None,
+    behaviour: Behaviour,
+    autoplay_allowed: bool = True,
+) -> Moodtune:
+    """Chromium with moodtune, its profile in `folder`; with the host registered when there is
+    an `environment` for it. (The `launch_moodtune` fixture, and benchmarks, call this.)"""
+    standin, port = youtube_music
+    profile = folder / "profile"
+    host_dir = folder / "host"
+    pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
+    if environment is not None:
+        environment = {"PYTHONPATH": str(REPO), **environment}
+        pid_file, log_file = register_host(profile, host_dir, environment)
+    standin.reset(behaviour)
+    autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            f"--disable-extensions-except={EXTENSION_DIR}",
+            f"--load-extension={EXTENSION_DIR}",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--mute-audio",
+            "--host-resolver-rules="
+            + ", ".join(f"MAP {host} 127.0.0.1:{port}" for host in STANDIN_HOSTS)
+            + ", MAP * ~NOTFOUND",
+            "--ignore-certificate-errors",
+            # A listener's browser lets YouTube Music start by itself (it has played there
+            # before); a fresh profile would wait for a click in the tab.
+            f"--autoplay-policy={autoplay}",
+        ],
+    )
+    return Moodtune(context, standin, pid_file, log_file)
+
+
+def serve_youtube_music(folder: Path) -> tuple[StandInYouTubeMusic, ThreadingHTTPServer]:
+    """The stand-in YouTube Music, its videos made in `folder`, serving."""
+    standin = StandInYouTubeMusic(
+        make_track_video(folder / "track.webm").read_bytes(),
+        make_track_video(folder / "ad.webm", AD_SECONDS, colour=(40, 180, 240)).read_bytes(),
+    )
+    return standin, standin.serve(*self_signed_certificate(folder))
+
+
+def fill_music_database(path: Path) -> Path:
+    """A music store at `path` filled from recorded YouTube Music responses, for every emotion
+    in English and Hindi.
+
+    The real recommender fetches through the replaying adapter, with its clock set two hours
+    back: the answers are then fresh (their time-to-live is hours), so the host never goes
+    online, and the tracks the seeding offered are no longer held back as recently offered.
+    """
+    from ytmusic_replay import Replay, replay_client
+
+    from host.music import Recommender
+    from host.music.store import Store
+    from host.vocabulary import EMOTIONS
+
+    store = Store(path)
+    two_hours_ago = time.time() - 2 * 3600
+    recommender = Recommender(store, replay_client(Replay()), clock=lambda: two_hours_ago)
+    for emotion in EMOTIONS:
+        for language in ("en", "hi"):
+            recommender.recommend(emotion, language, "match")
+    store.close()
+    return path
+
+
 @pytest.fixture(scope="module")
 def playwright_instance():
     """Playwright's sync API, for one test module at a time: while it runs, its event loop
@@ -161,12 +240,7 @@ def playwright_instance():
 @pytest.fixture(scope="session")
 def youtube_music(tmp_path_factory) -> Iterator[tuple[StandInYouTubeMusic, int]]:
     """The stand-in YouTube Music, serving; (stand-in, port)."""
-    folder = tmp_path_factory.mktemp("standin")
-    standin = StandInYouTubeMusic(
-        make_track_video(folder / "track.webm").read_bytes(),
-        make_track_video(folder / "ad.webm", AD_SECONDS, colour=(40, 180, 240)).read_bytes(),
-    )
-    server = standin.serve(*self_signed_certificate(folder))
+    standin, server = serve_youtube_music(tmp_path_factory.mktemp("standin"))
     yield standin, server.server_address[1]
     server.shutdown()
 
@@ -184,39 +258,16 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
     ) -> Moodtune:
         """Without an environment, no host is registered. Without `autoplay_allowed`, the
         browser refuses sound until a click in the tab, as for a listener new to YouTube Music."""
-        profile = tmp_path / "profile"
-        host_dir = tmp_path / "host"
-        pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
-        if environment is not None:
-            environment = {"PYTHONPATH": str(REPO), **environment}
-            pid_file, log_file = register_host(profile, host_dir, environment)
-        standin.reset(behaviour or Behaviour())
-        autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
-        context = playwright_instance.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                f"--disable-extensions-except={EXTENSION_DIR}",
-                f"--load-extension={EXTENSION_DIR}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--mute-audio",
-                "--host-resolver-rules="
-                + ", ".join(f"MAP {host} 127.0.0.1:{port}" for host in STANDIN_HOSTS)
-                + ", MAP * ~NOTFOUND",
-                "--ignore-certificate-errors",
-                # A listener's browser lets YouTube Music start by itself (it has played there
-                # before); a fresh profile would wait for a click in the tab.
-                f"--autoplay-policy={autoplay}",
-            ],
+        moodtune = launch_browser(
+            playwright_instance,
+            (standin, port),
+            tmp_path,
+            environment,
+            behaviour or Behaviour(),
+            autoplay_allowed,
         )
-        contexts.append(context)
-        return Moodtune(context, standin, pid_file, log_file)
+        contexts.append(moodtune.context)
+        return moodtune
 
     yield launch
     for context in contexts:
@@ -235,28 +286,8 @@ def happy_face_video(tmp_path_factory, fer_sample) -> Path:
 
 @pytest.fixture(scope="session")
 def music_database(tmp_path_factory) -> Path:
-    """A music store filled from recorded YouTube Music responses, for every emotion in
-    English and Hindi.
-
-    The real recommender fetches through the replaying adapter, with its clock set two hours
-    back: the answers are then fresh (their time-to-live is hours), so the host never goes
-    online, and the tracks the seeding offered are no longer held back as recently offered.
-    """
-    from ytmusic_replay import Replay, replay_client
-
-    from host.music import Recommender
-    from host.music.store import Store
-    from host.vocabulary import EMOTIONS
-
-    path = tmp_path_factory.mktemp("music") / DB_NAME
-    store = Store(path)
-    two_hours_ago = time.time() - 2 * 3600
-    recommender = Recommender(store, replay_client(Replay()), clock=lambda: two_hours_ago)
-    for emotion in EMOTIONS:
-        for language in ("en", "hi"):
-            recommender.recommend(emotion, language, "match")
-    store.close()
-    return path
+    """A music store filled from recorded YouTube Music responses (see fill_music_database)."""
+    return fill_music_database(tmp_path_factory.mktemp("music") / DB_NAME)
 
 
 @pytest.fixture

@@ -7,11 +7,15 @@ YouTube Music responses, the player tab plays the stand-in (ytmusic_standin.py).
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from ytmusic_standin import Behaviour
+
+from host.music.store import DB_NAME
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,6 +65,12 @@ def launch(launch_moodtune, data_dir):
         return launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)}, behaviour, **options)
 
     return launch
+
+
+def unplayable_in_host_store(data_dir: Path) -> set[str]:
+    """What the host's music store holds as unplayable (read beside the running host)."""
+    with closing(sqlite3.connect(data_dir / DB_NAME)) as database:
+        return {row[0] for row in database.execute("SELECT video_id FROM unplayable")}
 
 
 def test_an_ad_is_shown_as_an_ad_and_the_track_plays_after_it(launch):
@@ -182,7 +192,7 @@ def test_the_listeners_own_song_stops_moodtune_driving_until_they_resume(launch)
     expect(status).to_be_hidden()
 
 
-def test_an_unplayable_track_is_passed_at_once(launch):
+def test_an_unplayable_track_is_passed_at_once_and_not_offered_again(launch, data_dir):
     moodtune = launch(Behaviour())
     popup = start_music(moodtune)
     first = now_playing_id(moodtune, popup)
@@ -196,3 +206,9 @@ def test_an_unplayable_track_is_passed_at_once(launch):
     wait_until_playing(player, after)
     assert unplayable not in [t["video_id"] for t in moodtune.stored_state(popup)["queue"]]
     expect(popup.get_by_role("alert")).to_be_hidden()
+    # The host was told, and its recommender leaves it out from now on.
+    for _ in range(50):
+        if unplayable_in_host_store(data_dir):
+            break
+        player.wait_for_timeout(100)
+    assert unplayable_in_host_store(data_dir) == {unplayable}
