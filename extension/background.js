@@ -236,12 +236,12 @@ function watchLoad(tabId) {
     const tab = await chrome.tabs.get(tabId).catch(() => null);
     if (!tab || state.player.state !== 'loading') return;
     if (!page && tab.status === 'complete') {
-      loadFailed('YouTube Music did not load in its tab.');
+      loadFailed('The tab could not reach music.youtube.com.');
     } else if (Date.now() - since >= LOAD_DEADLINE_MS) {
       loadFailed(
         page
-          ? 'YouTube Music loaded but did not start the track.'
-          : 'YouTube Music did not load in its tab.',
+          ? 'The page loaded, but its player did not start the track.'
+          : 'The tab could not reach music.youtube.com.',
       );
     } else {
       loadTimer = setTimeout(check, LOAD_CHECK_MS);

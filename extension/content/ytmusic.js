@@ -36,6 +36,7 @@ let PLAYER_REPORT;
 
 let wanted = null; // the videoId the worker asked for
 let started = false; // the wanted track itself (not an ad) has played
+let trackSource = null; // the <video>'s source while it played that track (an ad has its own)
 let endReported = false;
 let leaving = false; // navigating to another track: the old page's pause is not the listener's
 let nearEnd = false; // the wanted track reached its last moments
@@ -145,6 +146,7 @@ function videoElement() {
 async function play(videoId) {
   wanted = videoId;
   started = false;
+  trackSource = null;
   endReported = false;
   nearEnd = false;
   clearTimeout(graceTimer);
@@ -152,6 +154,7 @@ async function play(videoId) {
   if (currentVideoId() === videoId) {
     if (!element.paused && !adShowing()) {
       started = true;
+      trackSource = element.currentSrc;
       report(PLAYER_REPORT.PLAYING, nowPlaying());
       return;
     }
@@ -222,7 +225,10 @@ function onPlaying() {
     }
     return;
   }
-  if (videoId === wanted) started = true;
+  if (videoId === wanted) {
+    started = true;
+    trackSource = video()?.currentSrc ?? null;
+  }
   report(PLAYER_REPORT.PLAYING, nowPlaying());
 }
 
@@ -237,9 +243,11 @@ function onPause(element) {
   }, PAUSE_SETTLE_MS);
 }
 
-function onEnded() {
-  // An ad's end is not the track's; neither is the end of a track moodtune did not start.
+function onEnded(element) {
+  // An ad's end is not the track's (even one inside the track, whose classes may be gone by
+  // now: its source differs); neither is the end of a track moodtune did not start.
   if (adShowing() || !started || endReported || currentVideoId() !== wanted) return;
+  if (trackSource && element.currentSrc !== trackSource) return;
   endReported = true;
   report(PLAYER_REPORT.ENDED);
 }
@@ -247,7 +255,7 @@ function onEnded() {
 function watch(element) {
   element.addEventListener('playing', onPlaying);
   element.addEventListener('pause', () => onPause(element));
-  element.addEventListener('ended', onEnded);
+  element.addEventListener('ended', () => onEnded(element));
   element.addEventListener('error', () => {
     if (!adShowing() && wanted) report(PLAYER_REPORT.ERROR, { message: element.error?.message });
   });
@@ -282,8 +290,8 @@ function expectPlayer() {
   setTimeout(() => {
     if (video()) return;
     const why = navigator.onLine
-      ? 'The YouTube Music tab has no player.'
-      : 'The YouTube Music tab is offline.';
+      ? 'The page has no YouTube Music player.'
+      : 'The browser is offline.';
     report(PLAYER_REPORT.LOAD_FAILED, { message: why });
   }, PLAYER_DEADLINE_MS);
 }

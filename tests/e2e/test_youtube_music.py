@@ -191,6 +191,14 @@ def test_the_listeners_own_song_stops_moodtune_driving_until_they_resume(launch)
     wait_until_playing(player, ours)
     expect(status).to_be_hidden()
 
+    # Closing the tab stops the music; it comes back only when the listener presses play.
+    player.close()
+    expect(popup.get_by_role("button", name="Play")).to_be_visible()
+    popup.wait_for_timeout(1500)
+    assert not [p for p in moodtune.context.pages if p.url.startswith("https://music.youtube")]
+    popup.get_by_role("button", name="Play").click()
+    wait_until_playing(moodtune.player(), now_playing_id(moodtune, popup))
+
 
 def test_an_unplayable_track_is_passed_at_once_and_not_offered_again(launch, data_dir):
     moodtune = launch(Behaviour())

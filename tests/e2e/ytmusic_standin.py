@@ -56,6 +56,7 @@ class Behaviour:
     ad_first: bool = False
     you_there_after_s: float | None = None
     you_there_watches_activity: bool = True
+    you_there_event: bool = True  # the page announces the popup with `yt-popup-opened`
     unplayable: frozenset[str] = frozenset()
     # Page loads are cut off before an answer, as with the network down: the browser shows its
     # own error page.
@@ -68,6 +69,7 @@ class Behaviour:
                 "adFirst": self.ad_first,
                 "youThereAfterS": self.you_there_after_s,
                 "youThereWatchesActivity": self.you_there_watches_activity,
+                "youThereEvent": self.you_there_event,
                 "unplayable": sorted(self.unplayable),
             }
         )

@@ -7,6 +7,7 @@
 //   youThereAfterS     after this long without activity, the video pauses and
 //                      ytmusic-you-there-renderer opens ("Video paused. Continue watching?")
 //   youThereWatchesActivity  whether activity means `window._lact` (true) or only real input
+//   youThereEvent      whether opening it fires `yt-popup-opened` (detail: the renderer)
 //   unplayable         video ids that show the playability error instead of playing
 // The real app also starts each track by itself (and the browser may refuse it sound until a
 // click in the tab), and plays its own next track when the media keys ask.
@@ -107,9 +108,13 @@
     navigator.mediaSession.setActionHandler('nexttrack', () => standin.listenerPicks('AppsOwnNext1'));
   }
 
-  // "Video paused. Continue watching?"
+  // "Video paused. Continue watching?": the video pauses, then the popup shows.
   function openYouThere() {
+    video.addEventListener('pause', showYouThere, { once: true });
     video.pause();
+  }
+
+  function showYouThere() {
     const container = document.querySelector('ytmusic-popup-container');
     const dialog = document.createElement('tp-yt-paper-dialog');
     const renderer = document.createElement('ytmusic-you-there-renderer');
@@ -124,12 +129,15 @@
     dialog.append(renderer);
     container.append(dialog);
     standin.youThereOpened += 1;
-    document.dispatchEvent(new CustomEvent('yt-popup-opened', { detail: renderer, bubbles: true }));
+    if (CONFIG.youThereEvent) {
+      document.dispatchEvent(new CustomEvent('yt-popup-opened', { detail: renderer, bubbles: true }));
+    }
   }
 
   if (CONFIG.youThereAfterS !== null) {
     setInterval(() => {
       if (video.paused || document.querySelector('ytmusic-you-there-renderer')) return;
+      if (movie.classList.contains('ad-showing')) return;
       const active = CONFIG.youThereWatchesActivity ? window._lact : lastInput;
       if (Date.now() - active > CONFIG.youThereAfterS * 1000) openYouThere();
     }, 200);
