@@ -299,7 +299,9 @@ function renderPlayer() {
   const shown = player.state === 'listener' ? player.listenerTrack : nowPlaying;
   const failed = player.state === 'load_failed';
   $('now-title').textContent = failed ? 'Not playing' : (shown?.title ?? 'Nothing playing yet');
-  if (failed) $('now-artists').textContent = `Up first when YouTube Music loads: ${nowPlaying.title}`;
+  if (failed) {
+    $('now-artists').textContent = `Up first when YouTube Music loads: ${nowPlaying?.title}`;
+  }
   else if (shown) $('now-artists').textContent = shown.artists.join(', ');
   else $('now-artists').textContent = 'Music starts when moodtune knows your mood';
   $('now-reason').textContent = player.state === 'listener' ? 'Picked by you' : (shown?.reason ?? '');

@@ -23,8 +23,9 @@ const FROM_PAGE = 'moodtune:from-page';
 const PLAYER_DEADLINE_MS = 6000;
 // How long a track may take to start by itself before moodtune presses play.
 const AUTOPLAY_GRACE_MS = 2500;
-// A pause this close to a "Continue watching?" popup is the popup's, not the listener's.
-const YOU_THERE_PAUSE_MS = 3000;
+// A pause is the "Continue watching?" popup's when the popup opens after it, or opened at most
+// this long before it (the page may show the popup before its pause takes effect).
+const YOU_THERE_PAUSE_MS = 1000;
 const PAUSE_SETTLE_MS = 400;
 const NEAR_END_S = 1.5;
 // Set just before moodtune navigates the tab, so the page it lands on knows who opened it.
@@ -236,8 +237,9 @@ function onPause(element) {
   if (element.ended || leaving || adShowing()) return;
   // YouTube Music's "Continue watching?" pauses first and shows itself just after: look again
   // once the page has settled.
+  const pausedAt = performance.now();
   setTimeout(() => {
-    const byPopup = youThereShowing() || performance.now() - youThereAt < YOU_THERE_PAUSE_MS;
+    const byPopup = youThereShowing() || youThereAt >= pausedAt - YOU_THERE_PAUSE_MS;
     if (byPopup || !element.paused || element.ended || leaving || adShowing()) return;
     report(PLAYER_REPORT.PAUSED);
   }, PAUSE_SETTLE_MS);

@@ -128,6 +128,18 @@ def test_music_keeps_playing_through_continue_watching(launch):
     next_title = popup.locator("#up-next .title").first.inner_text()
     expect(popup.locator("#now-title")).to_have_text(next_title, timeout=HOST_TIMEOUT)
 
+    # A pause the listener makes in the tab is still theirs: a click there (which also holds
+    # off the next question), a moment after the last question was answered.
+    wait_until_playing(player, now_playing_id(moodtune, popup))
+    asked = player.evaluate("standin.youThereOpened")
+    player.wait_for_function(f"standin.youThereOpened > {asked}", polling=50)
+    player.wait_for_timeout(1100)
+    player.mouse.click(5, 5)
+    player.evaluate("document.querySelector('video').pause()")
+    expect(popup.get_by_role("button", name="Play")).to_be_visible()
+    player.wait_for_timeout(2000)
+    assert player.evaluate(PLAYING_NOW) is None
+
 
 def test_a_failed_load_is_shown_with_retry_and_retry_recovers(launch):
     moodtune = launch(Behaviour(failing=True))
@@ -190,6 +202,14 @@ def test_the_listeners_own_song_stops_moodtune_driving_until_they_resume(launch)
 
     wait_until_playing(player, ours)
     expect(status).to_be_hidden()
+    ours = now_playing_id(moodtune, popup)
+
+    # The same when they pick a song inside the app, without a page load.
+    player.evaluate("standin.listenerPicks('ListenersOwn2')")
+    expect(status).to_contain_text("You're choosing")
+    assert player.evaluate(PLAYING_NOW) in ("ListenersOwn2", None)  # playing, or about to
+    status.get_by_role("button", name="Resume moodtune").click()
+    wait_until_playing(player, now_playing_id(moodtune, popup))
 
     # Closing the tab stops the music; it comes back only when the listener presses play.
     player.close()
