@@ -30,10 +30,13 @@ import {
 
 const YTMUSIC_HOME = 'https://music.youtube.com/';
 const MOOD_HISTORY = 8;
-// While a track loads, the tab is looked at this often; a tab with no answer from its page by
-// LOAD_DEADLINE_MS has no working YouTube Music.
+// While a track loads, the tab is looked at this often. A tab whose page does not answer, or
+// has no YouTube Music player, by LOAD_DEADLINE_MS has no working YouTube Music; one with a
+// player that has not started the track by START_DEADLINE_MS (a slow connection) neither.
 const LOAD_CHECK_MS = 1500;
 const LOAD_DEADLINE_MS = 9000;
+const START_DEADLINE_MS = 30_000;
+const UNREACHABLE = 'The tab could not reach music.youtube.com.';
 const START_HELD_MESSAGE =
   'The moodtune host stopped while starting this camera, so it was not started again.';
 
@@ -225,8 +228,8 @@ async function askPage(tabId) {
   return chrome.tabs.sendMessage(tabId, { type: PLAYER_COMMAND.STATUS }).catch(() => null);
 }
 
-// A track that has not started, paused, been blocked or failed by LOAD_DEADLINE_MS means the
-// tab has no working YouTube Music; a finished page that does not answer at all means so at once.
+// Until the track plays, pauses, is blocked or fails, the tab is watched: a finished page that
+// does not answer (the browser's error page) fails at once, others by the deadlines above.
 function watchLoad(tabId) {
   clearTimeout(loadTimer);
   const since = Date.now();
@@ -235,14 +238,13 @@ function watchLoad(tabId) {
     const page = (await askPage(tabId)) ?? (pageReadyAt >= since ? { player: false } : null);
     const tab = await chrome.tabs.get(tabId).catch(() => null);
     if (!tab || state.player.state !== 'loading') return;
+    const waited = Date.now() - since;
     if (!page && tab.status === 'complete') {
-      loadFailed('The tab could not reach music.youtube.com.');
-    } else if (Date.now() - since >= LOAD_DEADLINE_MS) {
-      loadFailed(
-        page
-          ? 'The page loaded, but its player did not start the track.'
-          : 'The tab could not reach music.youtube.com.',
-      );
+      loadFailed(UNREACHABLE);
+    } else if (waited >= LOAD_DEADLINE_MS && !page?.player) {
+      loadFailed(page ? 'The page has no YouTube Music player.' : UNREACHABLE);
+    } else if (waited >= START_DEADLINE_MS) {
+      loadFailed('The page loaded, but its player did not start the track.');
     } else {
       loadTimer = setTimeout(check, LOAD_CHECK_MS);
     }
@@ -254,19 +256,21 @@ function loadFailed(message) {
   clearTimeout(loadTimer);
   const delayS = markLoadFailed(state, message);
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(retryPlayer, delayS * 1000);
+  retryTimer = setTimeout(() => retryPlayer(), delayS * 1000);
   save();
 }
 
 // Loads YouTube Music in the player tab again; its page asks for the track when it is ready.
-async function retryPlayer() {
+// By itself (not `asked`), a slow load still going is left to finish.
+async function retryPlayer(asked = false) {
   clearTimeout(retryTimer);
   if (!state.nowPlaying || state.player.userPaused) return;
   state.player.state = 'loading';
   save();
   const tabId = await playerTab();
   watchLoad(tabId);
-  await chrome.tabs.update(tabId, { url: YTMUSIC_HOME });
+  const tab = await chrome.tabs.get(tabId).catch(() => null);
+  if (asked || tab?.status !== 'loading') await chrome.tabs.update(tabId, { url: YTMUSIC_HOME });
 }
 
 // The dedicated YouTube Music tab, opened in the background the first time music plays.
@@ -386,7 +390,7 @@ const actions = {
     // Nothing to do: receiving the message started the worker, which connects on start.
   },
   async [POPUP_ACTION.RETRY_PLAYER]() {
-    await retryPlayer();
+    await retryPlayer(true);
   },
   // The listener hands the tab back: moodtune's current track plays again.
   async [POPUP_ACTION.RESUME_MOODTUNE]() {

@@ -21,6 +21,9 @@ const TO_PAGE = 'moodtune:to-page';
 const FROM_PAGE = 'moodtune:from-page';
 // A page that has not built its player by then has no working YouTube Music.
 const PLAYER_DEADLINE_MS = 6000;
+// A page without a player this long after being asked to play (one that builds it only for a
+// watch page) gets the track's own page instead.
+const PLAYER_WAIT_MS = 3000;
 // How long a track may take to start by itself before moodtune presses play.
 const AUTOPLAY_GRACE_MS = 2500;
 // A pause is the "Continue watching?" popup's when the popup opens after it, or opened at most
@@ -126,8 +129,9 @@ function video() {
   return document.querySelector(PAGE.video);
 }
 
-// YouTube Music builds its player after the page loads: wait for the <video> to appear.
-function videoElement() {
+// YouTube Music builds its player after the page loads: wait for the <video> to appear, for
+// `timeoutMs` at most (then null).
+function videoElement(timeoutMs = Infinity) {
   return new Promise((resolve) => {
     const found = video();
     if (found) return resolve(found);
@@ -139,7 +143,19 @@ function videoElement() {
       }
     });
     observer.observe(document.documentElement, { childList: true, subtree: true });
+    if (timeoutMs !== Infinity) {
+      setTimeout(() => {
+        observer.disconnect();
+        resolve(null);
+      }, timeoutMs);
+    }
   });
+}
+
+function navigateTo(videoId) {
+  leaving = true;
+  sessionStorage.setItem(NAVIGATING_KEY, videoId);
+  location.assign(watchUrl(videoId));
 }
 
 // Playing
@@ -151,7 +167,13 @@ async function play(videoId) {
   endReported = false;
   nearEnd = false;
   clearTimeout(graceTimer);
-  const element = await videoElement();
+  const element = await videoElement(PLAYER_WAIT_MS);
+  if (wanted !== videoId) return; // asked for another track meanwhile
+  if (!element) {
+    // This page did not build a player; the track's own page does (or reports that it cannot).
+    if (addressVideoId() !== videoId) navigateTo(videoId);
+    return;
+  }
   if (currentVideoId() === videoId) {
     if (!element.paused && !adShowing()) {
       started = true;
@@ -165,9 +187,7 @@ async function play(videoId) {
     }
   } else if (!askPage('load', { videoId })?.ok) {
     // No player API in this page: load the track's own page instead.
-    leaving = true;
-    sessionStorage.setItem(NAVIGATING_KEY, videoId);
-    location.assign(watchUrl(videoId));
+    navigateTo(videoId);
     return;
   }
   checkStart(element, videoId);
