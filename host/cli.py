@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-
-# Taken before OpenCV or LiteRT are imported, for `moodtune bench`'s start-up figure.
-STARTED = time.perf_counter()
 
 
 def _subcommand_modules():

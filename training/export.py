@@ -18,9 +18,14 @@ import keras
 import numpy as np
 
 from host.vision.emotion import CONTRACT_FILE, MODEL_FILE
-from host.vision.faces import CROP_MARGIN, CROP_SIZE
+from host.vision.faces import CROP_SIZE
 from training import architectures  # noqa: F401  (registers Standardize for loading)
 from training.data import LABELS, Dataset
+
+# The crop the host cuts around a Haar box: its side is the box's times (1 + CROP_MARGIN), chosen
+# so live crops frame a face as FER-2013's do (`python -m training haar-framing`). The export
+# writes it into model.json, which is where the host reads it; changing it needs a re-export.
+CROP_MARGIN = 0.02
 
 CALIBRATION_IMAGES = 500
 

@@ -4,7 +4,7 @@
 
 Each crop is padded with its own edge pixels, enlarged, and searched with the host's face finder;
 the box's centre and side, as fractions of the crop, tell the crop rule that reproduces the
-dataset's framing live (host/vision/faces.py CROP_MARGIN).
+dataset's framing live (training/export.py CROP_MARGIN, written into model.json).
 """
 
 from __future__ import annotations

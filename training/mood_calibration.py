@@ -39,7 +39,7 @@ def read_video(video: Path, model: EmotionModel) -> list[np.ndarray | None]:
     """The model's probabilities for every frame (None where no face was found)."""
     pipeline = FacePipeline(model)
     capture = cv2.VideoCapture(str(video))
-    readings = []
+    readings: list[np.ndarray | None] = []
     while True:
         ok, image = capture.read()
         if not ok:

@@ -52,7 +52,7 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     """Process every frame of `video`; a dict of the figures described in the module docstring."""
     import cv2
 
-    from host.cli import STARTED
+    from host import STARTED
     from host.vision.emotion import MODEL_DIR, EmotionModel
     from host.vision.pipeline import FacePipeline
 
@@ -63,7 +63,12 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     if not capture.isOpened():
         raise SystemExit(f"moodtune bench: cannot open video {video}")
     fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
-    cpu_ms, wall_ms, decode_ms, events, faces, probabilities = [], [], [], [], 0, []
+    cpu_ms: list[float] = []
+    wall_ms: list[float] = []
+    decode_ms: list[float] = []
+    events: list[dict] = []
+    probabilities: list = []
+    faces = 0
     startup_s = None
     while True:
         wall0 = time.perf_counter()
@@ -109,15 +114,19 @@ def host_figures(video: str, seconds: float = 15.0) -> dict:
     Returns seconds from spawning to `hello`, from `start` to the camera running, to the first
     `emotion` event, and the process's peak resident memory (Linux) after `seconds` of work.
     """
-    import struct
     import subprocess
 
-    def read_event(stream) -> dict:
-        (length,) = struct.unpack("=I", stream.read(4))
-        return json.loads(stream.read(length))
+    from host.protocol import Start
+    from host.transports.framing import read_frame, write_frame
+
+    def read_event() -> dict:
+        body = read_frame(host_out)
+        if body is None:
+            raise SystemExit("moodtune bench: the host ended before it was timed")
+        return json.loads(body)
 
     def wait_for(kind: str) -> float:
-        while read_event(host.stdout)["type"] != kind:
+        while read_event()["type"] != kind:
             pass
         return time.perf_counter()
 
@@ -126,20 +135,21 @@ def host_figures(video: str, seconds: float = 15.0) -> dict:
         [sys.executable, "-m", "host", "chrome-extension://bench/"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    assert host.stdin is not None and host.stdout is not None
+    host_in, host_out = host.stdin, host.stdout
     try:
         hello = wait_for("hello")
-        body = json.dumps({"type": "start", "camera": str(Path(video).resolve())}).encode()
-        host.stdin.write(struct.pack("=I", len(body)) + body)
-        host.stdin.flush()
+        start = Start(type="start", camera=str(Path(video).resolve()))
+        write_frame(host_in, start.model_dump_json().encode())
         started = time.perf_counter()
-        while (event := read_event(host.stdout))["type"] != "status" or event["state"] != "camera":
+        while (event := read_event())["type"] != "status" or event["state"] != "camera":
             pass
         camera = time.perf_counter()
         emotion = wait_for("emotion")
         time.sleep(max(0.0, seconds - (emotion - spawned)))
         peak_mb = _process_peak_mb(host.pid)
     finally:
-        host.stdin.close()
+        host_in.close()
         host.wait(timeout=5)
     return {
         "spawn_to_hello_s": round(hello - spawned, 3),

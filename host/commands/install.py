@@ -71,6 +71,8 @@ class WindowsRegistry:
     """HKEY_CURRENT_USER through winreg."""
 
     def read(self, key: str) -> str | None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
         import winreg
 
         try:
@@ -80,12 +82,16 @@ class WindowsRegistry:
             return None
 
     def write(self, key: str, value: str) -> None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
         import winreg
 
         with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as handle:
             winreg.SetValueEx(handle, "", 0, winreg.REG_SZ, value)
 
     def delete(self, key: str) -> None:
+        if sys.platform != "win32":
+            raise OSError("the Windows registry exists only on Windows")
         import winreg
 
         with contextlib.suppress(FileNotFoundError):
@@ -185,7 +191,7 @@ def render_launcher(
     """
     if windows:
         # In a batch file % starts a variable; doubling it keeps a literal one.
-        def quote(text: str) -> str:
+        def quote(text: Path | str) -> str:
             return '"' + str(text).replace("%", "%%") + '"'
 
         lines = ["@echo off"]

@@ -68,6 +68,7 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
             if isinstance(item, FramingError):
                 await send(Error(code="bad_frame", message=str(item), fatal=True))
                 return 1
+            assert isinstance(item, bytes)
             await session.handle(item)
     except BrokenPipeError:
         return 0

@@ -28,9 +28,9 @@ from aiohttp import WSMsgType, web
 from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Event, Hello, Status, Tracks, encode_event
 from host.vision.camera import Frame
+from host.vision.emotion import labelled
 from host.vision.faces import Box
 from host.vision.pipeline import FrameResult
-from host.vocabulary import EMOTIONS
 
 WEB_DIR = PACKAGE_DIR / "web"
 HOST = "127.0.0.1"
@@ -264,11 +264,7 @@ async def _deliver(socket_: web.WebSocketResponse, outbox: asyncio.Queue[str]) -
 
 def _live_message(result: FrameResult) -> str:
     """This frame's face and raw model probabilities, for the page's bars."""
-    probabilities = None
-    if result.probabilities is not None:
-        probabilities = {
-            e: round(float(p), 4) for e, p in zip(EMOTIONS, result.probabilities, strict=True)
-        }
+    probabilities = None if result.probabilities is None else labelled(result.probabilities)
     return json.dumps(
         {"type": "live", "face": result.box is not None, "probabilities": probabilities}
     )

@@ -118,12 +118,12 @@ class Camera:
 
     def _run(self) -> None:
         index = 0
-        capture = self._capture
+        capture: cv2.VideoCapture | None = self._capture
         # A file is paced at its own frame rate so it behaves like a live camera.
-        frame_s = 1.0 / (capture.get(cv2.CAP_PROP_FPS) or 30.0) if self.is_file else 0.0
+        frame_s = 1.0 / (self._capture.get(cv2.CAP_PROP_FPS) or 30.0) if self.is_file else 0.0
         next_due = time.monotonic()
         try:
-            while not self._stop.is_set():
+            while capture is not None and not self._stop.is_set():
                 ok, image = capture.read()
                 if not ok:
                     capture = self._recover(capture)

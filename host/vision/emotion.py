@@ -7,6 +7,7 @@ a few tens of MB, where TensorFlow takes seconds and hundreds of MB.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,8 @@ class EmotionModel:
         probabilities = self._interpreter.get_tensor(self._output)[0]
         # An int8 model's output is quantised in steps of 1/256: the sum drifts by up to ~1%.
         return probabilities / max(float(probabilities.sum()), 1e-6)
+
+
+def labelled(probabilities: Sequence[float] | np.ndarray, digits: int = 4) -> dict[str, float]:
+    """Probabilities in EMOTIONS order as {emotion: p}, rounded for the wire."""
+    return {e: round(float(p), digits) for e, p in zip(EMOTIONS, probabilities, strict=True)}
