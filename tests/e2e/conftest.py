@@ -130,8 +130,11 @@ class Moodtune:
         return page.evaluate("chrome.storage.session.get('state').then((s) => s.state)")
 
 
-def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) -> tuple[Path, Path]:
+def register_host(
+    profile: Path, host_dir: Path, environment: dict[str, str], program: Path | None = None
+) -> tuple[Path, Path]:
     """Register the real host in `profile` as `moodtune install` would; (pid file, log file).
+    With a `program`, that Python script is registered in the host's place.
 
     The manifest points to a wrapper that notes each host's pid before handing over to the
     installer's launcher (the same process, by exec), so a test can kill the host.
@@ -142,7 +145,10 @@ def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) ->
     launcher = install.write_launcher(system, sys.executable, environment)
     pid_file = host_dir / "host.pids"
     wrapper = host_dir / "moodtune-host-test"
-    wrapper.write_text(f'#!/bin/sh\necho $$ >> "{pid_file}"\nexec "{launcher}" "$@"\n')
+    start = f'exec "{launcher}" "$@"'
+    if program is not None:
+        start = f'PYTHONPATH="{REPO}" exec "{sys.executable}" "{program}" "$@"'
+    wrapper.write_text(f'#!/bin/sh\necho $$ >> "{pid_file}"\n{start}\n')
     wrapper.chmod(0o755)
     manifest = profile / "NativeMessagingHosts" / f"{install.HOST_NAME}.json"
     install.write_manifest(manifest, wrapper, [install.EXTENSION_ID])
@@ -156,16 +162,18 @@ def launch_browser(
     environment: dict[str, str] | None,
     behaviour: Behaviour,
     autoplay_allowed: bool = True,
+    host_program: Path | None = None,
 ) -> Moodtune:
-    """Chromium with moodtune, its profile in `folder`; with the host registered when there is
-    an `environment` for it. (The `launch_moodtune` fixture, and benchmarks, call this.)"""
+    """Chromium with moodtune, its profile in `folder`; with the host (or `host_program` in
+    its place) registered when there is an `environment` for it. (The `launch_moodtune`
+    fixture, and benchmarks, call this.)"""
     standin, port = youtube_music
     profile = folder / "profile"
     host_dir = folder / "host"
     pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
     if environment is not None:
         environment = {"PYTHONPATH": str(REPO), **environment}
-        pid_file, log_file = register_host(profile, host_dir, environment)
+        pid_file, log_file = register_host(profile, host_dir, environment, host_program)
     standin.reset(behaviour)
     autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
     context = playwright.chromium.launch_persistent_context(
@@ -255,9 +263,11 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
         environment: dict[str, str] | None,
         behaviour: Behaviour | None = None,
         autoplay_allowed: bool = True,
+        host_program: Path | None = None,
     ) -> Moodtune:
         """Without an environment, no host is registered. Without `autoplay_allowed`, the
-        browser refuses sound until a click in the tab, as for a listener new to YouTube Music."""
+        browser refuses sound until a click in the tab, as for a listener new to YouTube Music.
+        With a `host_program`, that script stands in for the host."""
         moodtune = launch_browser(
             playwright_instance,
             (standin, port),
@@ -265,6 +275,7 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
             environment,
             behaviour or Behaviour(),
             autoplay_allowed,
+            host_program,
         )
         contexts.append(moodtune.context)
         return moodtune

@@ -188,6 +188,28 @@ def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune)
     )
 
 
+def test_a_host_that_dies_on_start_is_not_restarted_into_the_same_failure(launch_moodtune):
+    # A host that says hello, then dies as soon as it is told to start the camera.
+    browser = launch_moodtune({}, host_program=Path(__file__).with_name("crashing_host.py"))
+    popup = browser.popup()
+    turn_camera_on(popup)
+
+    # Started again once, and not told to start the camera again: it stays up, and the
+    # listener is told why the camera is not on.
+    alert = popup.get_by_role("alert")
+    expect(alert).to_contain_text("so it was not started again", timeout=HOST_TIMEOUT)
+    expect(popup.locator("#connection")).to_have_text("Connected")
+    popup.wait_for_timeout(4000)
+    assert len(browser.host_pids()) == 2
+
+    # Asked again, it is tried again, once, and held again.
+    alert.get_by_role("button", name="Try again").click()
+    expect(popup.locator("#connection")).to_have_text("Disconnected")
+    expect(alert).to_contain_text("so it was not started again", timeout=HOST_TIMEOUT)
+    popup.wait_for_timeout(4000)
+    assert len(browser.host_pids()) == 3
+
+
 def test_a_restarted_worker_picks_up_where_it_was(moodtune):
     popup = moodtune.popup()
     turn_camera_on(popup)
