@@ -29,7 +29,7 @@ const browser = Object.fromEntries(
     'sessionStorage', 'localStorage', 'setTimeout', 'clearTimeout', 'setInterval',
     'clearInterval', 'requestAnimationFrame', 'structuredClone', 'fetch', 'URL',
     'URLSearchParams', 'WebSocket', 'Event', 'CustomEvent', 'KeyboardEvent',
-    'MutationObserver', 'Image', 'Option', 'HTMLElement', 'DOMException',
+    'MutationObserver', 'Image', 'Option', 'HTMLElement', 'DOMException', 'Blob',
   ].map((name) => [name, 'readonly']),
 );
 

@@ -46,6 +46,7 @@ const DEFAULT_PREFS = {
   cameraOn: false, // the camera stays off until the listener turns it on
   camera: 0, // a device index or a video file path
   switchAtOnce: false, // on a mood change: finish the current track (false) or switch now (true)
+  calibrationOffered: false, // the popup offers calibration once, the first time the camera runs
 };
 
 const FRESH_STATE = {
@@ -61,6 +62,9 @@ const FRESH_STATE = {
   queueFor: null, // {emotion, mode, language} the queue was chosen for
   moreRequested: false,
   player: freshPlayer(), // see player_policy.js
+  // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
+  // error: the host's last calibration_* error, until the next attempt.
+  calibration: { since: null, progress: null, error: null },
 };
 
 let state = structuredClone(FRESH_STATE);
@@ -133,6 +137,7 @@ function startCamera() {
 }
 
 function onHostMessage(message) {
+  if (onCalibrationEvent(message)) return save();
   switch (message.type) {
     case EVENT.HELLO:
       return onHello(message);
@@ -168,6 +173,7 @@ function onHello(hello) {
     languages: hello.languages,
     modes: hello.modes,
   };
+  state.calibration = { since: hello.calibrated_since ?? null, progress: null, error: null };
   if (prefs.language === null || !(prefs.language in hello.languages)) {
     prefs.language = hello.language;
     savePrefs();
@@ -180,6 +186,32 @@ function onHello(hello) {
   }
   save();
 }
+
+// Calibration to the listener's face: its events and errors, kept apart from the others.
+function onCalibrationEvent(message) {
+  const calibration = state.calibration ?? structuredClone(FRESH_STATE.calibration);
+  if (message.type === EVENT.CALIBRATION_PROGRESS) {
+    state.calibration = { ...calibration, progress: message.progress, error: null };
+  } else if (message.type === EVENT.CALIBRATED) {
+    state.calibration = { since: message.since, progress: null, error: null };
+  } else if (message.type === EVENT.ERROR && message.code.startsWith('calibration_')) {
+    state.calibration = { ...calibration, progress: null, error: message };
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const calibrationActions = {
+  calibrate() {
+    state.calibration = { ...state.calibration, progress: 0, error: null };
+    send(command.calibrate());
+    return save();
+  },
+  resetCalibration() {
+    send(command.resetCalibration());
+  },
+};
 
 function onEmotion(event) {
   state.emotion = event;
@@ -401,6 +433,7 @@ const actions = {
     if (state.nowPlaying) await playCurrent();
     else playNext();
   },
+  ...calibrationActions,
 };
 
 chrome.commands.onCommand.addListener(async (shortcut) => {

@@ -1,6 +1,7 @@
 // The toolbar popup: renders what the service worker keeps in chrome.storage and sends the
 // listener's choices back to it as actions. It never talks to the host itself.
 
+import { renderCalibration, wireCalibration } from './calibration.js';
 import { EMOTIONS, ERROR_CODE, POPUP_ACTION } from './protocol.js';
 
 const INSTALL_COMMAND = 'pip install -e . && moodtune install';
@@ -67,6 +68,7 @@ function render() {
   renderConnection();
   renderAlert();
   renderMood();
+  renderCalibration(state, prefs);
   renderSettings();
   renderPlayer();
 }
@@ -364,6 +366,7 @@ $('skip').addEventListener('click', () => act(POPUP_ACTION.SKIP));
 $('like').addEventListener('click', () => act(POPUP_ACTION.LIKE));
 $('show-player').addEventListener('click', () => act(POPUP_ACTION.SHOW_PLAYER));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
+wireCalibration(act);
 $('copy-command').addEventListener('click', async () => {
   await navigator.clipboard.writeText($('alert-command').textContent);
   $('copy-command').textContent = 'Copied';

@@ -126,6 +126,35 @@ ERROR_NOTICES: dict[ErrorCode, Notice] = {
         command="moodtune doctor",
         clears=("tracks", "camera_off"),
     ),
+    # Calibrating to the listener's face (host/vision/calibration.py): the popup and the demo
+    # show these beside their "Calibrate to my face" button, which is how to try again.
+    "calibration_needs_camera": Notice(
+        "The camera is off",
+        "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.",
+        clears=("camera_running",),
+        tone="info",
+    ),
+    "calibration_no_face": Notice(
+        "No face was seen",
+        "Sit facing the camera in your usual light, then try again.",
+        clears=("camera_off",),
+    ),
+    "calibration_unsteady": Notice(
+        "Your face moved too much",
+        "Keep still and look at the screen as you usually do for 5 seconds, then try again.",
+        clears=("camera_off",),
+    ),
+    "calibration_expression": Notice(
+        "That looked like a smile",
+        "Calibration learns your resting face: try again with your usual face.",
+        clears=("camera_off",),
+    ),
+    "journal_error": Notice(
+        "The mood journal could not be read",
+        "Something went wrong with the file it is kept in. Try again; if this keeps happening, "
+        "moodtune doctor shows where its log is.",
+        command="moodtune doctor",
+    ),
 }
 
 STATE_NOTICES: dict[StatusState, Notice] = {

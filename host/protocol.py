@@ -115,9 +115,48 @@ class Ping(Message):
     id: Annotated[int, Field(ge=0)] | ShortText | None = None
 
 
+# Commands about the listener: the calibration to their face and the mood journal
+
+
+class Calibrate(Message):
+    """Learn the listener's resting face from the next few seconds of the running camera."""
+
+    type: Literal["calibrate"]
+
+
+class ResetCalibration(Message):
+    type: Literal["reset_calibration"]
+
+
+class GetJournal(Message):
+    """The journal between two times (epoch seconds; default: the last 7 days)."""
+
+    type: Literal["get_journal"]
+    since: Annotated[float, Field(ge=0)] | None = None
+    until: Annotated[float, Field(ge=0)] | None = None
+
+
+class ExportJournal(Message):
+    """The whole journal as CSV, in `journal_export` events."""
+
+    type: Literal["export_journal"]
+
+
+class DeleteJournal(Message):
+    """Delete everything kept about the listener: journal, calibration, play history, likes."""
+
+    type: Literal["delete_journal"]
+
+
+class SetRetention(Message):
+    type: Literal["set_retention"]
+    days: Annotated[int, Field(ge=1, le=365)]
+
+
 COMMANDS: tuple[type[Message], ...] = (
     Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, Unplayable,
     MoreTracks, Ping,
+    Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention,
 )  # fmt: skip
 Command = Annotated[
     Start
@@ -130,7 +169,13 @@ Command = Annotated[
     | Played
     | Unplayable
     | MoreTracks
-    | Ping,
+    | Ping
+    | Calibrate
+    | ResetCalibration
+    | GetJournal
+    | ExportJournal
+    | DeleteJournal
+    | SetRetention,
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: tuple[str, ...] = tuple(message_type(c) for c in COMMANDS)
@@ -153,6 +198,7 @@ class Hello(Message):
     modes: tuple[str, ...] = MODES
     language: str
     mode: Mode
+    calibrated_since: float | None = None  # epoch seconds; None: not calibrated
 
 
 class Status(Message):
@@ -163,6 +209,7 @@ class Status(Message):
     camera: int | str | None = None
     face: bool = False
     detail: str | None = None
+    calibrated_since: float | None = None
 
 
 class EmotionEvent(Message):
@@ -209,8 +256,79 @@ class Pong(Message):
     id: int | str | None = None
 
 
-Event = Hello | Status | EmotionEvent | Tracks | Error | Pong
-EVENTS: tuple[type[Message], ...] = (Hello, Status, EmotionEvent, Tracks, Error, Pong)
+# Events about the listener
+
+
+class CalibrationProgress(Message):
+    """A calibration is collecting the resting face: `progress` goes 0 → 1 over `seconds`."""
+
+    type: Literal["calibration_progress"] = "calibration_progress"
+    progress: float
+    seconds: float
+
+
+class Calibrated(Message):
+    """The calibration now in use: `since` when it was made; None after a reset."""
+
+    type: Literal["calibrated"] = "calibrated"
+    since: float | None
+
+
+class JournalMood(Message):
+    emotion: Emotion
+    confidence: float
+    source: Literal["camera", "hand"]
+    start: float
+    end: float
+
+
+class JournalTrack(Message):
+    video_id: str
+    title: str
+    artists: tuple[str, ...]
+    emotion: Emotion
+    at: float
+
+
+class JournalEvent(Message):
+    type: Literal["journal"] = "journal"
+    since: float
+    until: float
+    moods: tuple[JournalMood, ...]
+    tracks: tuple[JournalTrack, ...]
+    retention_days: int
+
+
+class JournalExport(Message):
+    """One part of the CSV export; the listener's file is the parts joined, in order."""
+
+    type: Literal["journal_export"] = "journal_export"
+    part: int
+    parts: int
+    csv: str
+
+
+class JournalDeleted(Message):
+    type: Literal["journal_deleted"] = "journal_deleted"
+
+
+Event = (
+    Hello
+    | Status
+    | EmotionEvent
+    | Tracks
+    | Error
+    | Pong
+    | CalibrationProgress
+    | Calibrated
+    | JournalEvent
+    | JournalExport
+    | JournalDeleted
+)
+EVENTS: tuple[type[Message], ...] = (
+    Hello, Status, EmotionEvent, Tracks, Error, Pong,
+    CalibrationProgress, Calibrated, JournalEvent, JournalExport, JournalDeleted,
+)  # fmt: skip
 
 
 class ProtocolError(ValueError):
@@ -269,6 +387,7 @@ def javascript() -> str:
     """The ES module both pages import: this vocabulary, with one builder per command."""
     from host import messages
     from host import vocabulary as v
+    from host.vision.calibration import CALIBRATION_S
 
     def text(value: str) -> str:
         assert "'" not in value and "\\" not in value, value
@@ -293,6 +412,7 @@ def javascript() -> str:
         f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
         f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
         f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        f"export const CALIBRATION_SECONDS = {CALIBRATION_S:g};",
         "",
         "// Host → extension, with their fields:",
         *(f"//   {message_type(e):<8} {', '.join(_fields(e))}" for e in EVENTS),

@@ -44,6 +44,13 @@ ErrorCode = Literal[
     "unknown_language",
     "music_unavailable",
     "music_error",
+    # calibrating to the listener's resting face (host/vision/calibration.py)
+    "calibration_needs_camera",
+    "calibration_no_face",
+    "calibration_unsteady",
+    "calibration_expression",
+    # the mood journal (host/music/store.py)
+    "journal_error",
 ]
 ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 
@@ -60,6 +67,8 @@ PopupAction = Literal[
     "wake",
     "retryPlayer",  # load YouTube Music again after it failed to load
     "resumeMoodtune",  # the listener hands the tab back to moodtune
+    "calibrate",
+    "resetCalibration",
 ]
 POPUP_ACTIONS: tuple[PopupAction, ...] = get_args(PopupAction)
 

@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--detect-faces", action="store_true", help="images are full photos")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--plot", default=None, help="write the confusion matrix PNG here")
+    evaluate.add_argument(
+        "--per-person",
+        action="store_true",
+        help="also score through each person's calibration (person: file name before '__')",
+    )
 
     export = commands.add_parser("export", help="write emotion.tflite and model.json")
     export.add_argument(
@@ -102,10 +107,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from host.vision.emotion import MODEL_DIR, ModelError
-    from training.evaluate import evaluate, plot_confusion
+    from training.evaluate import evaluate, evaluate_per_person, plot_confusion
 
+    model_dir = args.model_dir or MODEL_DIR
     try:
-        report = evaluate(args.data, args.model_dir or MODEL_DIR, args.detect_faces).report()
+        if args.per_person:
+            report = evaluate_per_person(args.data, model_dir, args.detect_faces)
+        else:
+            report = evaluate(args.data, model_dir, args.detect_faces).report()
     except ModelError as exc:
         print(f"python -m training evaluate: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +128,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
         print("recall: " + ", ".join(f"{k} {v:.3f}" for k, v in report["recall"].items()))
         print(f"faces missed: {report['faces_missed']}")
+        if args.per_person:
+            calibrated = report["calibrated"]
+            print(
+                f"calibrated ({report['people_calibrated']} of {report['people']} people): "
+                f"accuracy={calibrated['accuracy']:.4f} macro_f1={calibrated['macro_f1']:.4f}"
+            )
     return 0
 
 

@@ -23,6 +23,7 @@ from typing import TextIO
 import cv2
 
 from host.music import MusicWorker
+from host.music.store import Store
 from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
 from host.session import Session, open_music
@@ -101,8 +102,9 @@ async def _serve(camera: int | str, port: int, open_browser: bool, model_dir: Pa
         with contextlib.suppress(NotImplementedError):
             asyncio.get_running_loop().add_signal_handler(stop_signal, stopped.set)
     try:
+        store = Store()
         async with running_demo(
-            camera, music=open_music(), port=port, model_dir=model_dir
+            camera, music=open_music(store), port=port, model_dir=model_dir, store=store
         ) as transport:
             if open_browser:
                 webbrowser.open(transport.url)
@@ -120,6 +122,7 @@ async def running_demo(
     port: int = 0,
     model_dir: str | Path = MODEL_DIR,
     out: TextIO | None = None,
+    store: Store | None = None,
 ) -> AsyncIterator[WebTransport]:
     """Serve the demo page for a session watching `camera` (None: start from the page).
 
@@ -133,7 +136,9 @@ async def running_demo(
         report.show(event)
         await transport.send(event)
 
-    session = Session(send, music, model_dir=model_dir, frame_listener=transport.show_frame)
+    session = Session(
+        send, music, model_dir=model_dir, frame_listener=transport.show_frame, store=store
+    )
     try:
         url = await transport.start(session.handle, port)
         print(f"moodtune demo: open {url}\n(Ctrl+C stops it)", file=out, flush=True)

@@ -2,16 +2,21 @@
 
 It holds the YouTube Music cache (JSON values with the time they were fetched; whoever reads
 decides what is fresh), the play history, which artists a track has, like/skip scores per
-emotion, and the tracks the listener's player could not play. Every write is one transaction.
-A file SQLite cannot read is moved aside and a fresh one is built in its place, with a warning
-on the log: losing the cache must never stop the music.
+emotion, and the tracks the listener's player could not play; and, about the listener, their
+face calibration and their mood journal (settled moods and the tracks played for them, kept for
+the retention they choose; nothing of it leaves the machine, and `forget_listener` deletes it
+for real). Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
+one is built in its place, with a warning on the log: losing the cache must never stop the
+music.
 
-The store is used from one thread at a time (the music worker), but it may be opened on
-another, so the connection is shared under a lock.
+The music worker and the session (for the calibration and the journal) use it from their own
+threads, so the one connection is shared under a lock.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 import sqlite3
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from host.paths import data_dir
+from host.vocabulary import Emotion
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +38,25 @@ KEEP_S = 90 * 86400
 #: Like/skip scores saturate here, so old habits can still be unlearned.
 SCORE_LIMIT = 5.0
 
+#: How long the mood journal keeps its rows unless the listener chooses otherwise.
+JOURNAL_RETENTION_DAYS = 30
+JOURNAL_RETENTION_RANGE = (1, 365)
+#: The most journal rows one query answers with (a week of moods is a few hundred).
+JOURNAL_ROWS_LIMIT = 5000
+JOURNAL_CSV_COLUMNS = (
+    "kind",
+    "emotion",
+    "confidence",
+    "source",
+    "start",
+    "end",
+    "title",
+    "artists",
+    "video_id",
+)
+
 HistoryEvent = Literal["offered", "played"]
+JournalSource = Literal["camera", "hand"]
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -67,7 +91,39 @@ CREATE TABLE IF NOT EXISTS artist_scores (
     score REAL NOT NULL,
     PRIMARY KEY (artist, emotion)
 );
+CREATE TABLE IF NOT EXISTS calibration (
+    profile TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    made_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_moods (
+    id INTEGER PRIMARY KEY,
+    emotion TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('camera', 'hand')),
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_moods_by_time ON journal_moods (started_at);
+CREATE TABLE IF NOT EXISTS journal_tracks (
+    video_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    artists TEXT NOT NULL,
+    emotion TEXT NOT NULL,
+    played_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_tracks_by_time ON journal_tracks (played_at);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+# What `forget_listener` deletes: everything about the listener. The music cache and the
+# artists of tracks are YouTube Music's public listings and stay.
+_LISTENER_TABLES = (
+    "journal_moods", "journal_tracks", "calibration", "history", "track_scores", "artist_scores",
+    "unplayable",  # which tracks their player reached, so part of what they listened to
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,6 +140,37 @@ class Scores:
 
     tracks: dict[str, float]
     artists: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MoodEntry:
+    """A settled mood in the journal; while it lasts, `ended_at` is when it was last seen."""
+
+    emotion: Emotion
+    confidence: float
+    source: JournalSource
+    started_at: float
+    ended_at: float
+
+
+@dataclass(frozen=True)
+class PlayedTrack:
+    """A track the player started, with the mood it was played for."""
+
+    video_id: str
+    title: str
+    artists: tuple[str, ...]
+    emotion: Emotion
+    at: float
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The journal between two times, oldest first (at most JOURNAL_ROWS_LIMIT rows of each)."""
+
+    moods: list[MoodEntry]
+    tracks: list[PlayedTrack]
+    retention_days: int
 
 
 class Store:
@@ -209,6 +296,159 @@ class Store:
 
         return self._run(work)
 
+    # calibration: the listener's resting face, per profile (host/vision/calibration.py)
+
+    def save_calibration(self, profile: str, value: dict, made_at: float) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO calibration (profile, value, made_at) VALUES (?, ?, ?)",
+                (profile, text, made_at),
+            )
+        )
+
+    def calibration(self, profile: str) -> dict | None:
+        """The saved calibration's JSON for `profile`, or None."""
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT value FROM calibration WHERE profile = ?", (profile,)
+            ).fetchone()
+        )
+        return None if row is None else json.loads(row[0])
+
+    def forget_calibration(self, profile: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM calibration WHERE profile = ?", (profile,)))
+
+    # journal: settled moods and the tracks played for them, kept for the retention chosen
+
+    def start_mood(
+        self, emotion: str, confidence: float, source: JournalSource, at: float | None = None
+    ) -> int:
+        """A new settled mood, lasting no time yet; its id, for `extend_mood`."""
+        when = time.time() if at is None else at
+
+        def work(c: sqlite3.Connection) -> int:
+            with c:
+                cursor = c.execute(
+                    "INSERT INTO journal_moods (emotion, confidence, source, started_at, ended_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (emotion, confidence, source, when, when),
+                )
+                _prune_journal(c, time.time())
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return self._run(work)
+
+    def extend_mood(self, mood_id: int, at: float | None = None) -> None:
+        """The mood `mood_id` lasted until `at` (default: now)."""
+        when = time.time() if at is None else at
+        self._write(
+            lambda c: c.execute(
+                "UPDATE journal_moods SET ended_at = max(ended_at, ?) WHERE id = ?",
+                (when, mood_id),
+            )
+        )
+
+    def add_played(
+        self,
+        video_id: str,
+        title: str,
+        artists: Sequence[str],
+        emotion: str,
+        at: float | None = None,
+    ) -> None:
+        when = time.time() if at is None else at
+        artists_text = json.dumps(list(artists), ensure_ascii=False)
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO journal_tracks (video_id, title, artists, emotion, played_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (video_id, title, artists_text, emotion, when),
+            )
+            _prune_journal(c, time.time())
+
+        self._write(work)
+
+    def journal(self, since: float, until: float) -> Journal:
+        """The moods overlapping [since, until] and the tracks played in it."""
+
+        def work(c: sqlite3.Connection) -> Journal:
+            moods = c.execute(
+                "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods "
+                "WHERE started_at <= ? AND ended_at >= ? "
+                "ORDER BY started_at LIMIT ?",
+                (until, since, JOURNAL_ROWS_LIMIT),
+            ).fetchall()
+            tracks = c.execute(
+                "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks "
+                "WHERE played_at BETWEEN ? AND ? ORDER BY played_at LIMIT ?",
+                (since, until, JOURNAL_ROWS_LIMIT),
+            ).fetchall()
+            return Journal(
+                [MoodEntry(*row) for row in moods],
+                [PlayedTrack(v, t, tuple(json.loads(a)), e, at) for v, t, a, e, at in tracks],
+                _retention_days(c),
+            )
+
+        return self._run(work)
+
+    def journal_csv(self) -> str:
+        """The whole journal as CSV (one row per mood and per track, in time order)."""
+
+        def work(c: sqlite3.Connection) -> str:
+            timed = [
+                (start, ("mood", e, f"{conf:.3f}", s, _iso(start), _iso(end), "", "", ""))
+                for e, conf, s, start, end in c.execute(
+                    "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods"
+                )
+            ] + [
+                (at, ("track", e, "", "", _iso(at), "", t, "; ".join(json.loads(a)), v))
+                for v, t, a, e, at in c.execute(
+                    "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks"
+                )
+            ]
+            timed.sort(key=lambda pair: pair[0])
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(JOURNAL_CSV_COLUMNS)
+            writer.writerows(row for _, row in timed)
+            return out.getvalue()
+
+        return self._run(work)
+
+    def set_journal_retention(self, days: int) -> None:
+        low, high = JOURNAL_RETENTION_RANGE
+        if not low <= days <= high:
+            raise ValueError(f"the journal keeps between {low} and {high} days, not {days}")
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('journal_retention_days', ?)",
+                (str(days),),
+            )
+            _prune_journal(c, time.time())
+
+        self._write(work)
+
+    def journal_retention_days(self) -> int:
+        return self._run(_retention_days)
+
+    def forget_listener(self) -> None:
+        """Delete the journal, the calibration, play history and likes, and rewrite the file so
+        the deleted rows are gone from it (and from its write-ahead log), not just unlinked."""
+
+        def work(c: sqlite3.Connection) -> None:
+            with c:
+                for table in _LISTENER_TABLES:
+                    c.execute(f"DELETE FROM {table}")  # names from the tuple above, not input
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            c.execute("VACUUM")
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        self._run(work)
+
     # plumbing
 
     def _connect(self) -> sqlite3.Connection:
@@ -228,6 +468,7 @@ class Store:
                 conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
                 # A track blocked in a region may come back; after this long it is tried again.
                 conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
+                _prune_journal(conn, time.time())
         except BaseException:
             conn.close()
             raise
@@ -279,6 +520,23 @@ def _bump(
         f"ON CONFLICT ({column}, emotion) DO UPDATE SET score = max(?, min(?, score + ?))",
         (name, emotion, -SCORE_LIMIT, SCORE_LIMIT, delta, -SCORE_LIMIT, SCORE_LIMIT, delta),
     )
+
+
+def _retention_days(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT value FROM settings WHERE key = 'journal_retention_days'").fetchone()
+    return int(row[0]) if row else JOURNAL_RETENTION_DAYS
+
+
+def _prune_journal(c: sqlite3.Connection, now: float) -> None:
+    """Drop journal rows older than the retention the listener chose."""
+    cutoff = now - _retention_days(c) * 86400
+    c.execute("DELETE FROM journal_moods WHERE ended_at < ?", (cutoff,))
+    c.execute("DELETE FROM journal_tracks WHERE played_at < ?", (cutoff,))
+
+
+def _iso(at: float) -> str:
+    """Local time, to the second, as a spreadsheet reads it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

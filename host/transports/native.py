@@ -45,6 +45,7 @@ def serve() -> int:
 
 
 async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
+    from host.music.store import Store
     from host.protocol import Error, Event, encode_event
     from host.session import Session, open_music
 
@@ -58,7 +59,8 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
     inbox: asyncio.Queue[object] = asyncio.Queue()
     loop = asyncio.get_running_loop()
     threading.Thread(target=_read_input, args=(frames_in, loop, inbox), daemon=True).start()
-    session = Session(send, open_music())
+    store = Store()
+    session = Session(send, open_music(store), store=store)
     try:
         await session.open()
         while True:

@@ -3,7 +3,9 @@
 // is an MJPEG stream in an <img>. Plain DOM code, no build step.
 
 // Every request to the demo server carries the page's token, imports too.
-const { EMOTIONS, ERROR_CODE, EVENT, command } = await import(`./protocol.js${location.search}`);
+const { CALIBRATION_SECONDS, EMOTIONS, ERROR_CODE, EVENT, command, notice } = await import(
+  `./protocol.js${location.search}`
+);
 
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
 const LOOK = {
@@ -97,6 +99,7 @@ function receive(message) {
     case EVENT.TRACKS: showTracks(message); break;
     case EVENT.ERROR: showError(message); break;
   }
+  showCalibration(message);
 }
 
 // Header: status, language, mode
@@ -356,6 +359,7 @@ function clearBanner(key) {
 }
 
 function showError(error) {
+  if (error.code.startsWith("calibration_")) return; // shown beside the calibrate button
   if (error.code === ERROR_CODE.CAMERA_UNAVAILABLE && page.status.state !== "error") {
     // The device dropped out while running; the host keeps retrying.
     showBanner("camera", "warn", `${error.message}.`);
@@ -386,9 +390,80 @@ function wireControls() {
   document.addEventListener("visibilitychange", updatePreview);
 }
 
+// Calibrate to my face: offered once, the first time the camera runs; progress, result, reset.
+
+const OFFERED_KEY = "moodtune-calibration-offered";
+const calibration = { since: null, progress: null, error: null };
+
+function showCalibration(message) {
+  if (message.type === EVENT.HELLO || message.type === EVENT.STATUS) {
+    calibration.since = message.calibrated_since ?? null;
+  } else if (message.type === EVENT.CALIBRATION_PROGRESS) {
+    Object.assign(calibration, { progress: message.progress, error: null });
+  } else if (message.type === EVENT.CALIBRATED) {
+    Object.assign(calibration, { since: message.since, progress: null, error: null });
+  } else if (message.type === EVENT.ERROR && message.code.startsWith("calibration_")) {
+    Object.assign(calibration, { progress: null, error: message });
+  } else {
+    return;
+  }
+  renderCalibration();
+}
+
+function renderCalibration() {
+  const running = page.status.state === "camera";
+  const collecting = calibration.progress !== null;
+  const offer = running && calibration.since === null && !localStorage.getItem(OFFERED_KEY);
+  $("calibration").hidden = !(running || collecting || calibration.error || calibration.since);
+  $("calibration-ring").hidden = !collecting;
+  const percent = Math.round((calibration.progress ?? 0) * 100);
+  $("calibration-arc").setAttribute("stroke-dasharray", `${percent} 100`);
+  $("calibration-ring").setAttribute("aria-valuenow", String(percent));
+  let title = "Calibrate to my face";
+  let text = "So your usual face is not read as sad or angry.";
+  if (collecting) {
+    title = "Calibrating…";
+    text = `Look at the screen as you usually do for ${CALIBRATION_SECONDS} seconds.`;
+  } else if (calibration.error) {
+    const words = notice(calibration.error.code);
+    title = words?.title ?? "Calibration did not work";
+    text = words?.text ?? calibration.error.message;
+  } else if (calibration.since !== null) {
+    const today = new Date().toDateString() === new Date(calibration.since * 1000).toDateString();
+    title = today ? "Calibrated today"
+      : `Calibrated on ${new Date(calibration.since * 1000).toLocaleDateString()}`;
+    text = "moodtune knows your usual face.";
+  } else if (offer) {
+    text = `So your usual face is not read as sad or angry: look at the screen as you usually do for ${CALIBRATION_SECONDS} seconds.`;
+  }
+  $("calibration-title").textContent = title;
+  $("calibration-text").textContent = text;
+  $("calibrate").hidden = collecting;
+  $("calibrate").disabled = !running;
+  $("calibrate").textContent = calibration.error ? "Try again"
+    : calibration.since !== null ? "Calibrate again" : "Calibrate to my face";
+  $("calibration-later").hidden = !offer || collecting || Boolean(calibration.error);
+  $("reset-calibration").hidden = calibration.since === null || collecting;
+}
+
+function wireCalibration() {
+  $("calibrate").addEventListener("click", () => {
+    localStorage.setItem(OFFERED_KEY, "yes");
+    Object.assign(calibration, { progress: 0, error: null });
+    renderCalibration();
+    send(command.calibrate());
+  });
+  $("calibration-later").addEventListener("click", () => {
+    localStorage.setItem(OFFERED_KEY, "yes");
+    renderCalibration();
+  });
+  $("reset-calibration").addEventListener("click", () => send(command.resetCalibration()));
+}
+
 buildBars();
 buildOverrideChips();
 wireControls();
+wireCalibration();
 showLive({ face: false, probabilities: null });
 connect();
 setInterval(showTimeline, 1000);

@@ -9,14 +9,20 @@ export const MODES = Object.freeze(['match', 'lift', 'calm']);
 export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'paused', 'error']);
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
+export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
-//   hello    protocol, version, model, languages, modes, language, mode
-//   status   state, camera, face, detail
+//   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
+//   status   state, camera, face, detail, calibrated_since
 //   emotion  emotion, confidence, probabilities, face, timestamp, source
 //   tracks   emotion, mode, language, reason, tracks
 //   error    code, message, fatal, fallback_url
 //   pong     id
+//   calibration_progress progress, seconds
+//   calibrated since
+//   journal  since, until, moods, tracks, retention_days
+//   journal_export part, parts, csv
+//   journal_deleted 
 export const EVENT = Object.freeze({
   HELLO: 'hello',
   STATUS: 'status',
@@ -24,6 +30,11 @@ export const EVENT = Object.freeze({
   TRACKS: 'tracks',
   ERROR: 'error',
   PONG: 'pong',
+  CALIBRATION_PROGRESS: 'calibration_progress',
+  CALIBRATED: 'calibrated',
+  JOURNAL: 'journal',
+  JOURNAL_EXPORT: 'journal_export',
+  JOURNAL_DELETED: 'journal_deleted',
 });
 
 export const ERROR_CODE = Object.freeze({
@@ -39,6 +50,11 @@ export const ERROR_CODE = Object.freeze({
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
   MUSIC_ERROR: 'music_error',
+  CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
+  CALIBRATION_NO_FACE: 'calibration_no_face',
+  CALIBRATION_UNSTEADY: 'calibration_unsteady',
+  CALIBRATION_EXPRESSION: 'calibration_expression',
+  JOURNAL_ERROR: 'journal_error',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -54,6 +70,12 @@ export const command = Object.freeze({
   unplayable: (videoId) => ({ type: 'unplayable', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
   ping: (id) => ({ type: 'ping', id }),
+  calibrate: () => ({ type: 'calibrate' }),
+  resetCalibration: () => ({ type: 'reset_calibration' }),
+  getJournal: (since, until) => ({ type: 'get_journal', since, until }),
+  exportJournal: () => ({ type: 'export_journal' }),
+  deleteJournal: () => ({ type: 'delete_journal' }),
+  setRetention: (days) => ({ type: 'set_retention', days }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.
@@ -69,6 +91,8 @@ export const POPUP_ACTION = Object.freeze({
   WAKE: 'wake',
   RETRY_PLAYER: 'retryPlayer',
   RESUME_MOODTUNE: 'resumeMoodtune',
+  CALIBRATE: 'calibrate',
+  RESET_CALIBRATION: 'resetCalibration',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',
@@ -114,6 +138,11 @@ export const NOTICES = Object.freeze({
   unknown_language: Object.freeze({"title": "That language is not available", "text": "Pick one of the languages in the list.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
   music_unavailable: Object.freeze({"title": "YouTube Music cannot be reached", "text": "No music is saved yet for this mood and language. Check the internet connection: moodtune asks again when your mood changes. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
   music_error: Object.freeze({"title": "moodtune could not choose music", "text": "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood changes; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  calibration_needs_camera: Object.freeze({"title": "The camera is off", "text": "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.", "actions": [], "command": null, "clears": ["camera_running"], "tone": "info"}),
+  calibration_no_face: Object.freeze({"title": "No face was seen", "text": "Sit facing the camera in your usual light, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_unsteady: Object.freeze({"title": "Your face moved too much", "text": "Keep still and look at the screen as you usually do for 5 seconds, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_expression: Object.freeze({"title": "That looked like a smile", "text": "Calibration learns your resting face: try again with your usual face.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  journal_error: Object.freeze({"title": "The mood journal could not be read", "text": "Something went wrong with the file it is kept in. Try again; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": [], "tone": "warn"}),
   idle: Object.freeze({"title": "The camera is off", "text": "Turn the camera on and moodtune follows your mood.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   starting: Object.freeze({"title": "Starting the camera…", "text": "This takes a few seconds.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   camera: Object.freeze({"title": "Watching {camera_name}", "text": "moodtune follows your face. The picture never leaves this computer.", "actions": [], "command": null, "clears": [], "tone": "info"}),
