@@ -301,11 +301,10 @@ function renderPlayer() {
   const shown = player.state === 'listener' ? player.listenerTrack : nowPlaying;
   const failed = player.state === 'load_failed';
   $('now-title').textContent = failed ? 'Not playing' : (shown?.title ?? 'Nothing playing yet');
-  if (failed) {
-    $('now-artists').textContent = `Up first when YouTube Music loads: ${nowPlaying?.title}`;
-  }
-  else if (shown) $('now-artists').textContent = shown.artists.join(', ');
-  else $('now-artists').textContent = 'Music starts when moodtune knows your mood';
+  let artists = 'Music starts when moodtune knows your mood';
+  if (failed) artists = `Up first when YouTube Music loads: ${nowPlaying?.title}`;
+  else if (shown) artists = shown.artists.join(', ');
+  $('now-artists').textContent = artists;
   $('now-reason').textContent = player.state === 'listener' ? 'Picked by you' : (shown?.reason ?? '');
   // Long titles and reasons are cut short on screen; the full text shows on hover.
   for (const id of ['now-title', 'now-artists', 'now-reason']) $(id).title = $(id).textContent;
