@@ -49,12 +49,15 @@ export const ERROR_CODE = Object.freeze({
   CAMERA_UNAVAILABLE: 'camera_unavailable',
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
+  MUSIC_UNREADABLE: 'music_unreadable',
   MUSIC_ERROR: 'music_error',
   CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
   CALIBRATION_NO_FACE: 'calibration_no_face',
   CALIBRATION_UNSTEADY: 'calibration_unsteady',
   CALIBRATION_EXPRESSION: 'calibration_expression',
   JOURNAL_ERROR: 'journal_error',
+  STORE_UNAVAILABLE: 'store_unavailable',
+  COMMAND_FAILED: 'command_failed',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -137,6 +140,9 @@ export const NOTICES = Object.freeze({
   camera_unavailable: Object.freeze({"title": "{camera_name} is not available", "text": "It may be unplugged, or another app (a video call) may be using it. Plug it in or close that app, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
   unknown_language: Object.freeze({"title": "That language is not available", "text": "Pick one of the languages in the list.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
   music_unavailable: Object.freeze({"title": "YouTube Music cannot be reached", "text": "No music is saved yet for this mood and language. Check the internet connection: moodtune asks again when your mood changes. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  music_unreadable: Object.freeze({"title": "YouTube Music answered something moodtune cannot read", "text": "YouTube Music is reachable, but its answer was not one moodtune knows (it may have changed; a moodtune update would fix it). No music is saved yet for this mood and language. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  store_unavailable: Object.freeze({"title": "moodtune cannot save what you like", "text": "Its memory file cannot be opened or written (the disk may be full or read-only). Music and the camera work as usual, but likes, skips and what was played are forgotten when the browser closes. Run moodtune doctor in a terminal to see why.", "actions": [], "command": "moodtune doctor", "clears": ["hello"], "tone": "info"}),
+  command_failed: Object.freeze({"title": "moodtune could not do that", "text": "Something went wrong inside moodtune; it carries on. Try again. If it keeps happening, run moodtune doctor in a terminal: it shows the last error in its log.", "actions": [], "command": "moodtune doctor", "clears": ["hello", "tracks", "camera_running"], "tone": "warn"}),
   music_error: Object.freeze({"title": "moodtune could not choose music", "text": "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood changes; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": ["tracks", "camera_off"], "tone": "warn"}),
   calibration_needs_camera: Object.freeze({"title": "The camera is off", "text": "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.", "actions": [], "command": null, "clears": ["camera_running"], "tone": "info"}),
   calibration_no_face: Object.freeze({"title": "No face was seen", "text": "Sit facing the camera in your usual light, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),

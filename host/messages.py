@@ -119,6 +119,30 @@ ERROR_NOTICES: dict[ErrorCode, Notice] = {
         actions=("search_music",),
         clears=("tracks", "camera_off"),
     ),
+    "music_unreadable": Notice(
+        "YouTube Music answered something moodtune cannot read",
+        "YouTube Music is reachable, but its answer was not one moodtune knows (it may have "
+        "changed; a moodtune update would fix it). No music is saved yet for this mood and "
+        "language. Until then you can search YouTube Music yourself.",
+        actions=("search_music",),
+        clears=("tracks", "camera_off"),
+    ),
+    "store_unavailable": Notice(
+        "moodtune cannot save what you like",
+        "Its memory file cannot be opened or written (the disk may be full or read-only). "
+        "Music and the camera work as usual, but likes, skips and what was played are "
+        "forgotten when the browser closes. Run moodtune doctor in a terminal to see why.",
+        command="moodtune doctor",
+        clears=("hello",),
+        tone="info",
+    ),
+    "command_failed": Notice(
+        "moodtune could not do that",
+        "Something went wrong inside moodtune; it carries on. Try again. If it keeps "
+        "happening, run moodtune doctor in a terminal: it shows the last error in its log.",
+        command="moodtune doctor",
+        clears=("hello", "tracks", "camera_running"),
+    ),
     "music_error": Notice(
         "moodtune could not choose music",
         "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood "

@@ -71,6 +71,7 @@ from host.vision.calibration import (
     RestingFace,
 )
 from host.vision.camera import Camera, CameraError, Frame
+from host.vision.camera import camera_source as parse_camera
 from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError, labelled
 from host.vision.mood import Mood
 from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
@@ -169,6 +170,7 @@ class Session:
         )
         if problem is not None:
             await self._error("model_missing", problem)
+        self._watch_store()
         await self._status()
 
     async def close(self) -> None:
@@ -189,13 +191,25 @@ class Session:
     # Commands
 
     async def handle(self, body: bytes) -> None:
-        """Act on one raw message; anything wrong with it is answered with an `error` event."""
+        """Act on one raw message; anything wrong with it is answered with an `error` event.
+
+        Nothing a command does ends the session: a failure is logged with its traceback and
+        told as `command_failed`, and the next command is served as usual.
+        """
         try:
             command = parse_command(body)
         except ProtocolError as exc:
             await self._error(exc.code, str(exc))
             return
-        await self.execute(command)
+        try:
+            await self.execute(command)
+        except Exception as exc:
+            log.exception("the %s command failed", command.type)
+            await self._error(
+                "command_failed",
+                f"moodtune could not carry out {command.type!r} ({type(exc).__name__}: {exc}); "
+                "it carries on. Try again; if it keeps failing, `moodtune doctor` shows the log.",
+            )
 
     async def execute(self, command: Command) -> None:
         match command:
@@ -222,14 +236,15 @@ class Session:
                 await self._override(emotion)
             case Feedback(video_id=video_id, liked=liked):
                 if self.music is not None:
-                    await self.music.feedback(video_id, self.emotion or STARTING_EMOTION, liked)
+                    emotion = self.emotion or STARTING_EMOTION
+                    self._spawn(self._written(self.music.feedback(video_id, emotion, liked)))
             case Played(video_id=video_id):
                 if self.music is not None:
-                    await self.music.record_play(video_id)
+                    self._spawn(self._written(self.music.record_play(video_id)))
                 await self._journal_played(video_id)
             case Unplayable(video_id=video_id):
                 if self.music is not None:
-                    await self.music.mark_unplayable(video_id)
+                    self._spawn(self._written(self.music.mark_unplayable(video_id)))
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
             case Calibrate():
@@ -266,7 +281,12 @@ class Session:
 
     # Camera
 
-    async def _start_camera(self, source: int | str) -> None:
+    async def _start_camera(self, given: int | str) -> None:
+        try:
+            source = parse_camera(given)
+        except CameraError as exc:
+            await self._fail("camera_unavailable", str(exc))
+            return
         if self.watcher is not None and source == self.camera_source:
             await self._status()
             return
@@ -389,9 +409,8 @@ class Session:
             await self._error("unknown_language", str(exc))
             return
         except MusicUnavailable as exc:
-            await self.send(
-                Error(code="music_unavailable", message=str(exc), fallback_url=exc.fallback_url)
-            )
+            code: ErrorCode = "music_unreadable" if exc.unreadable else "music_unavailable"
+            await self.send(Error(code=code, message=str(exc), fallback_url=exc.fallback_url))
             return
         except Exception as exc:
             log.exception("recommendation failed")
@@ -406,6 +425,34 @@ class Session:
         await self.send(
             Tracks(emotion=emotion, mode=mode, language=language, reason=reason, tracks=infos)
         )
+
+    # The store
+
+    def _watch_store(self) -> None:
+        """Tell the extension, once, when the store works from memory (now or later)."""
+        store = self.store if self.store is not None else getattr(self.music, "store", None)
+        if store is None:
+            return
+        if store.problem is not None:
+            self._spawn(self._error("store_unavailable", store.problem))
+            return
+
+        def tell(problem: str) -> None:  # on whichever thread found the problem
+            self._loop.call_soon_threadsafe(self._tell_store_problem, problem)
+
+        store.on_problem = tell
+
+    def _tell_store_problem(self, problem: str) -> None:
+        self._spawn(self._error("store_unavailable", problem))
+
+    async def _written(self, write: Awaitable[None]) -> None:
+        """Wait for a play, feedback or unplayable write off the command loop; a failure is told,
+        not fatal."""
+        try:
+            await write
+        except Exception as exc:
+            log.exception("a play or feedback could not be recorded")
+            await self._error("store_unavailable", f"moodtune could not record that: {exc}")
 
     # Events
 

@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "camera_unavailable",
     "unknown_language",
     "music_unavailable",
+    "music_unreadable",
     "music_error",
     # calibrating to the listener's resting face (host/vision/calibration.py)
     "calibration_needs_camera",
@@ -51,6 +52,9 @@ ErrorCode = Literal[
     "calibration_expression",
     # the mood journal (host/music/store.py)
     "journal_error",
+    # the host carried on without something
+    "store_unavailable",
+    "command_failed",
 ]
 ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 

@@ -174,3 +174,21 @@ def test_the_command_prints_the_address_and_mood_changes_and_stops_on_ctrl_c(
         finally:
             watchdog.cancel()
             process.kill()
+
+
+async def test_hostile_messages_on_the_websocket_get_errors_and_keep_the_page_connected(
+    model_dir: Path,
+) -> None:
+    async with (
+        demo(model_dir) as (transport, _terminal),
+        aiohttp.ClientSession() as http,
+        http.ws_connect(address(transport, "/ws")) as socket,
+    ):
+        await next_message(socket, "hello")
+        for text in ("[" * 1000 + "]" * 1000, '{"type": "ping", "id": ' + "9" * 5000 + "}"):
+            await socket.send_str(text)
+            assert (await next_message(socket, "error"))["fatal"] is False
+        await socket.send_json({"type": "start", "camera": "²"})
+        assert (await next_message(socket, "error"))["code"] == "camera_unavailable"
+        await socket.send_json({"type": "ping", "id": 5})
+        assert (await next_message(socket, "pong"))["id"] == 5

@@ -155,7 +155,7 @@ def test_windows_launcher_is_a_batch_file_with_crlf_lines(tmp_path):
     assert raw.splitlines() == [
         "@echo off",
         r'set "MOODTUNE_DATA_DIR=C:\moodtune 100%"',
-        rf'"C:\Python311\python.exe" -m host %* 2>"{system.host_dir / "host.log"}"',
+        rf'"C:\Python311\python.exe" -m host %* 2>>"{system.host_dir / "host.log"}"',
     ]
     assert raw.count("\r\n") == 3
 
@@ -174,6 +174,8 @@ def test_launcher_hands_the_browsers_arguments_on_and_logs_stderr(tmp_path):
     assert result.stdout == f"args: -m host {ORIGIN} --parent-window=0\n"
     assert result.stderr == ""
     assert (system.host_dir / "host.log").read_text() == "said on stderr\n"
+    subprocess.run([str(launcher), ORIGIN], capture_output=True, check=True)
+    assert (system.host_dir / "host.log").read_text() == "said on stderr\n" * 2, "appended"
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from host.music.store import Store
 from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
 from host.session import Session, open_music
+from host.terminal import printable
 from host.transports.web import PortUnavailable, WebTransport
 from host.vision.camera import CameraError
 from host.vision.camera import camera_source as parse_camera
@@ -183,7 +184,11 @@ class TerminalReport:
                         f"try the bundled sample video: moodtune demo --camera {SAMPLE_ALIAS}"
                         " (or click “Play the sample video” on the page)"
                     )
-            case Error(code="music_unavailable", message=message, fallback_url=fallback_url):
+            case Error(
+                code="music_unavailable" | "music_unreadable",
+                message=message,
+                fallback_url=fallback_url,
+            ):
                 # Said once until music is back: every mood change would repeat it.
                 if not self.music_missing:
                     self.music_missing = True
@@ -194,7 +199,7 @@ class TerminalReport:
                 self._say(f"problem ({code}): {message}")
 
     def _say(self, line: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')}  {line}", file=self.out, flush=True)
+        print(f"{time.strftime('%H:%M:%S')}  {printable(line)}", file=self.out, flush=True)
 
 
 def _mood_words(event: EmotionEvent) -> str:

@@ -21,6 +21,7 @@ from host.commands.install import (
     registration,
     registry_of,
 )
+from host.terminal import printable
 from host.vision.camera import CameraError, camera_source
 
 
@@ -163,6 +164,19 @@ def run_doctor(
     return checks
 
 
+def log_report(path: Path | None = None) -> list[str]:
+    """Where the host's log is and the last error in it: the lines the doctor ends with."""
+    from host.logfile import last_error, log_path
+
+    path = log_path() if path is None else path
+    if not path.exists():
+        return [f"log   {path} (none yet: the browser has not started the host)"]
+    error = last_error(path)
+    if error is None:
+        return [f"log   {path}", "      no errors in it"]
+    return [f"log   {path}", f"      last error: {printable(error)}"]
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `doctor` to the moodtune command."""
     browser_help = "which browser (default: all of them)"
@@ -186,6 +200,7 @@ def _run_doctor(args: argparse.Namespace) -> int:
         print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
         if not check.ok and check.fix:
             print(f"      fix: {check.fix}")
+    print("\n".join(log_report()))
     failed = sum(not check.ok for check in checks)
     print("all good" if not failed else f"{failed} problem{'s' if failed > 1 else ''} found")
     return 1 if failed else 0

@@ -2,12 +2,15 @@
 
 It holds the YouTube Music cache (JSON values with the time they were fetched; whoever reads
 decides what is fresh), the play history, which artists a track has, like/skip scores per
-emotion, and the tracks the listener's player could not play; and, about the listener, their
+emotion and the tracks the listener's player could not play; and, about the listener, their
 face calibration and their mood journal (settled moods and the tracks played for them, kept for
 the retention they choose; nothing of it leaves the machine, and `forget_listener` deletes it
 for real). Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
 one is built in its place, with a warning on the log: losing the cache must never stop the
-music.
+music. A file that cannot be opened or written at all (a folder in its place, a read-only or
+full disk, another program holding its lock) degrades the store to memory: what the file still
+held is copied in when it can be read, the rest of the session works from memory, and `problem`
+(and the `on_problem` listener, once) says what happened.
 
 The music worker and the session (for the calibration and the journal) use it from their own
 threads, so the one connection is shared under a lock.
@@ -15,6 +18,7 @@ threads, so the one connection is shared under a lock.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -54,6 +58,12 @@ JOURNAL_CSV_COLUMNS = (
     "artists",
     "video_id",
 )
+
+#: Seconds to wait for another program's lock: briefly while opening, longer for a write.
+OPEN_BUSY_S = 1.0
+WRITE_BUSY_S = 5.0
+#: Seconds at most for copying what a failing file still holds into memory.
+COPY_S = 1.0
 
 HistoryEvent = Literal["offered", "played"]
 JournalSource = Literal["camera", "hand"]
@@ -118,6 +128,19 @@ CREATE TABLE IF NOT EXISTS settings (
     value TEXT NOT NULL
 );
 """
+#: Each table's columns, to tell moodtune's file from another layout at the same path.
+_LAYOUT = {
+    "cache": {"key", "value", "fetched_at"},
+    "history": {"video_id", "event", "at"},
+    "track_artists": {"video_id", "artists"},
+    "track_scores": {"video_id", "emotion", "score"},
+    "artist_scores": {"artist", "emotion", "score"},
+    "calibration": {"profile", "value", "made_at"},
+    "journal_moods": {"id", "emotion", "confidence", "source", "started_at", "ended_at"},
+    "journal_tracks": {"video_id", "title", "artists", "emotion", "played_at"},
+    "settings": {"key", "value"},
+    "unplayable": {"video_id", "at"},
+}
 # What `forget_listener` deletes: everything about the listener. The music cache and the
 # artists of tracks are YouTube Music's public listings and stay.
 _LISTENER_TABLES = (
@@ -177,16 +200,27 @@ class Store:
     """The SQLite store. `path` defaults to `moodtune.db` in `data_dir()`."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else data_dir() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        #: Why the store works from memory, or None while it uses its file.
+        self.problem: str | None = None
+        #: Called once, on whichever thread found it, when the store falls back to memory.
+        self.on_problem: Callable[[str], None] | None = None
         try:
-            self._conn = self._connect()
+            self.path = Path(path) if path is not None else data_dir() / DB_NAME
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = self._open_file()
+        except (sqlite3.Error, OSError) as exc:
+            self.path = Path(path) if path is not None else Path(DB_NAME)
+            self._conn = self._degrade(exc, None)
+
+    def _open_file(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise
             self._move_aside(exc)
-            self._conn = self._connect()
+            return self._connect()
 
     def close(self) -> None:
         """Close the database file."""
@@ -452,27 +486,72 @@ class Store:
     # plumbing
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
+        # A short busy timeout while opening, so a file another program holds delays the
+        # host's hello by a second at most; then the usual one for writes.
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=OPEN_BUSY_S)
         try:
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {verdict}")
+            _check_layout(conn)
             # WAL with synchronous=NORMAL keeps commits off fsync: a cached recommendation
             # writes its history row inside the 50 ms budget.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            cutoff = time.time() - KEEP_S
-            with conn:
-                conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
-                conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
-                # A track blocked in a region may come back; after this long it is tried again.
-                conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
-                _prune_journal(conn, time.time())
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+                cutoff = time.time() - KEEP_S
+                with conn:
+                    conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
+                    conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
+                    # A track blocked in a region may come back; after this long it is tried
+                    # again.
+                    conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
+                    _prune_journal(conn, time.time())
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or not _has_schema(conn):
+                    raise _Unwritable(conn, exc) from exc
+                # Another program is writing right now: tidying up can wait for a later start.
+                log.info("moodtune store %s is busy; old rows are kept for now", self.path)
+            conn.execute(f"PRAGMA busy_timeout = {int(WRITE_BUSY_S * 1000)}")
+        except _Unwritable:
+            raise
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _degrade(
+        self, reason: BaseException, readable: sqlite3.Connection | None
+    ) -> sqlite3.Connection:
+        """A memory database, with what `readable` still holds; notes and reports `reason`."""
+        if isinstance(reason, _Unwritable):
+            readable, reason = reason.conn, reason.reason
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
+        copied = False
+        if readable is not None:
+            try:
+                readable.execute(f"PRAGMA busy_timeout = {int(COPY_S * 1000)}")
+                readable.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                readable.backup(memory, progress=_within(COPY_S))
+                copied = _has_schema(memory)
+            except sqlite3.Error:
+                pass
+            with contextlib.suppress(sqlite3.Error):
+                readable.close()
+        if not copied:
+            memory.close()
+            memory = sqlite3.connect(":memory:", check_same_thread=False)
+        memory.executescript(_SCHEMA)
+        self.problem = (
+            f"moodtune cannot use its memory file {self.path} ({_reason_words(reason)}). Likes, "
+            "skips and play history are kept only until moodtune stops. Free some disk space or "
+            "make the file writable (or delete it), then restart the browser."
+        )
+        log.warning("%s", self.problem)
+        if self.on_problem is not None:
+            self.on_problem(self.problem)
+        return memory
 
     def _move_aside(self, reason: sqlite3.DatabaseError) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -489,17 +568,30 @@ class Store:
         )
 
     def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the connection; if the file turns out corrupt, rebuild and rerun."""
+        """Run `work` on the connection; if the file turns out corrupt, rebuild and rerun; if
+        it cannot be used at all, carry on in memory and rerun there."""
         with self._lock:
             try:
                 return work(self._conn)
             except sqlite3.DatabaseError as exc:
-                if not _is_corruption(exc):
+                if self.problem is not None or not (
+                    _is_corruption(exc) or isinstance(exc, sqlite3.OperationalError)
+                ):
                     raise
-                self._conn.close()
-                self._move_aside(exc)
-                self._conn = self._connect()
+                self._conn = self._recover(exc)
                 return work(self._conn)
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
+        """A working connection after `exc`: a rebuilt file if it was corrupt, else memory."""
+        if not _is_corruption(exc):
+            return self._degrade(exc, self._conn)
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        try:
+            self._move_aside(exc)
+            return self._connect()
+        except (sqlite3.Error, OSError) as again:
+            return self._degrade(again, None)
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         """Run `work` as one transaction: all of it is committed, or none of it."""
@@ -537,6 +629,47 @@ def _prune_journal(c: sqlite3.Connection, now: float) -> None:
 def _iso(at: float) -> str:
     """Local time, to the second, as a spreadsheet reads it."""
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+class _Unwritable(sqlite3.OperationalError):
+    """The file opened and reads, but cannot be written; `conn` can still be copied from."""
+
+    def __init__(self, conn: sqlite3.Connection, reason: sqlite3.OperationalError) -> None:
+        super().__init__(str(reason))
+        self.conn, self.reason = conn, reason
+
+
+def _check_layout(conn: sqlite3.Connection) -> None:
+    """Raise (as corruption, so the file is moved aside) if a table has other columns."""
+    for table, columns in _LAYOUT.items():
+        found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if found and found != columns:
+            raise sqlite3.DatabaseError(
+                f"its {table} table has columns {', '.join(sorted(found))}, not moodtune's"
+            )
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return set(_LAYOUT) <= names
+
+
+def _within(seconds: float) -> Callable[[int, int, int], None]:
+    """A backup progress callback that stops the copy after `seconds` (sqlite3 retries a
+    locked source for ever otherwise)."""
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("copying the file took too long")
+
+    return progress
+
+
+def _reason_words(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
