@@ -37,8 +37,6 @@ const LOAD_CHECK_MS = 1500;
 const LOAD_DEADLINE_MS = 9000;
 const START_DEADLINE_MS = 30_000;
 const UNREACHABLE = 'The tab could not reach music.youtube.com.';
-const START_HELD_MESSAGE =
-  'The moodtune host stopped while starting this camera, so it was not started again.';
 
 const DEFAULT_PREFS = {
   language: null, // null until the host's hello says what it defaults to
@@ -61,6 +59,7 @@ const FRESH_STATE = {
   queue: [], // tracks up next
   queueFor: null, // {emotion, mode, language} the queue was chosen for
   moreRequested: false,
+  startHeld: false, // the camera's `start` took the host down; sent again when the listener asks
   player: freshPlayer(), // see player_policy.js
   // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
   // error: the host's last calibration_* error, until the next attempt.
@@ -132,6 +131,10 @@ function send(message) {
 }
 
 function startCamera() {
+  state.startHeld = false;
+  // Until a host has said hello, its hello sends `start` (prefs.cameraOn): a host that is not
+  // there, or not yet up, cannot have been taken down by it.
+  if (state.connection !== 'connected') return;
   restarts.startSent(prefs.camera, Date.now());
   send(command.start(prefs.camera));
 }
@@ -180,10 +183,9 @@ function onHello(hello) {
   }
   if (prefs.language !== hello.language) send(command.setLanguage(prefs.language));
   if (prefs.mode !== hello.mode) send(command.setMode(prefs.mode));
+  // A camera whose `start` took the last host down waits for the listener (the popup says so).
   if (prefs.cameraOn && restarts.mayResendStart(prefs.camera)) startCamera();
-  else if (prefs.cameraOn) {
-    state.error = { code: ERROR_CODE.CAMERA_UNAVAILABLE, message: START_HELD_MESSAGE };
-  }
+  else if (prefs.cameraOn) state.startHeld = true;
   save();
 }
 

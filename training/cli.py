@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--seconds", type=float, default=3.0, help="how long each face is held")
     video.add_argument("--seed", type=int, default=0)
 
+    sample = commands.add_parser(
+        "make-sample", help="the demo's sample video: faces the host finds and reads right"
+    )
+    sample.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
+    sample.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
+    sample.add_argument("--seed", type=int, default=0)
+
     calibrate = commands.add_parser("calibrate-mood", help="measure mood tracker settings")
     calibrate.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
     calibrate.add_argument("--model-dir", default=None)
@@ -159,6 +166,19 @@ def run_make_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_make_sample(args: argparse.Namespace) -> int:
+    from training.sample import make_sample
+
+    for segment in make_sample(args.data, args.out, args.seed):
+        print(
+            f"{segment['emotion']:<9} {segment['source']}: face found in "
+            f"{segment['face_found']:.0%} of frames, read as {segment['emotion']} "
+            f"{segment['label_share']:.0%}"
+        )
+    print(f"wrote {args.out} and {args.out}.json")
+    return 0
+
+
 def run_haar_framing(args: argparse.Namespace) -> int:
     from training.framing import haar_framing
 
@@ -181,6 +201,7 @@ COMMANDS = {
     "evaluate": run_evaluate,
     "export": run_export,
     "make-video": run_make_video,
+    "make-sample": run_make_sample,
     "haar-framing": run_haar_framing,
     "calibrate-mood": run_calibrate_mood,
 }

@@ -22,6 +22,7 @@ from typing import TextIO
 
 import cv2
 
+from host.messages import NOTICES
 from host.music import MusicWorker
 from host.music.store import Store
 from host.paths import PACKAGE_DIR
@@ -174,8 +175,13 @@ class TerminalReport:
                 self._say(f"camera: {words}" + (f" ({detail})" if detail else ""))
             case Tracks(tracks=tracks, emotion=emotion, language=language, mode=mode):
                 self.music_missing = False
+                if not tracks:
+                    nothing = NOTICES["no_tracks"]
+                    self._say(f"no tracks for {emotion} ({language}, {mode}): {nothing.text}")
+                    return
                 named = "; ".join(f"{t.title} by {', '.join(t.artists)}" for t in tracks[:3])
-                self._say(f"{len(tracks)} tracks for {emotion} ({language}, {mode}): {named}")
+                more = f" and {len(tracks) - 3} more" if len(tracks) > 3 else ""
+                self._say(f"{len(tracks)} tracks for {emotion} ({language}, {mode}): {named}{more}")
             case Error(code="camera_unavailable", message=message):
                 self.camera_state = "error"
                 self._say(f"no camera: {message}")

@@ -50,6 +50,12 @@ _PROFILE_DIRS = {
         "edge": "Microsoft Edge",
     },
 }
+_WINDOWS_PROFILE_DIRS = {  # under %LOCALAPPDATA%
+    "chrome": "Google/Chrome/User Data",
+    "chromium": "Chromium/User Data",
+    "brave": "BraveSoftware/Brave-Browser/User Data",
+    "edge": "Microsoft/Edge/User Data",
+}
 _REGISTRY_KEYS = {  # under HKEY_CURRENT_USER
     "chrome": r"Software\Google\Chrome\NativeMessagingHosts",
     "chromium": r"Software\Chromium\NativeMessagingHosts",
@@ -148,15 +154,22 @@ def registration(browser: str, system: System) -> Registration:
             system.host_dir / f"{HOST_NAME}.json",
             rf"{_REGISTRY_KEYS[browser]}\{HOST_NAME}",
         )
+    manifest = browser_data_dir(browser, system) / "NativeMessagingHosts" / f"{HOST_NAME}.json"
+    return Registration(browser, manifest)
+
+
+def browser_data_dir(browser: str, system: System) -> Path:
+    """The folder where `browser` keeps its per-user data: there once the browser has run."""
+    if system.windows:
+        local = system.environ.get("LOCALAPPDATA")
+        base = Path(local) if local else system.home / "AppData" / "Local"
+        return base / _WINDOWS_PROFILE_DIRS[browser]
     if system.platform == "darwin":
-        base = system.home / "Library" / "Application Support"
-        profile = _PROFILE_DIRS["darwin"][browser]
-    else:
-        # Chrome honours XDG_CONFIG_HOME on Linux, and ignores it unless absolute.
-        xdg = system.environ.get("XDG_CONFIG_HOME", "")
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else system.home / ".config"
-        profile = _PROFILE_DIRS["linux"][browser]
-    return Registration(browser, base / profile / "NativeMessagingHosts" / f"{HOST_NAME}.json")
+        return system.home / "Library" / "Application Support" / _PROFILE_DIRS["darwin"][browser]
+    # Chrome honours XDG_CONFIG_HOME on Linux, and ignores it unless absolute.
+    xdg = system.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else system.home / ".config"
+    return base / _PROFILE_DIRS["linux"][browser]
 
 
 def is_registered(browser: str, system: System) -> bool:

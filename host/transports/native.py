@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -39,6 +40,8 @@ FLUSH_S = 0.3
 ERROR_MESSAGE_LIMIT = 2000
 
 INPUT_ENDED = object()
+# The camera the extension last asked for, kept in the data folder for `moodtune doctor`.
+CAMERA_CHOICE_FILE = "extension-camera.json"
 
 
 def claim_stdout() -> BinaryIO:
@@ -112,7 +115,10 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
         await session.open()
         while (body := await inbox.get()) is not INPUT_ENDED:
             assert isinstance(body, bytes)
+            asked_for = session.camera_source
             await session.handle(body)
+            if session.camera_source not in (None, asked_for):
+                save_camera_choice(session.camera_source)
 
     def on_input(item: object) -> None:
         if isinstance(item, FramingError):
@@ -209,3 +215,27 @@ def _flush(frames_out: BinaryIO) -> None:
     flusher = threading.Thread(target=flush, name="moodtune-flush", daemon=True)
     flusher.start()
     flusher.join(FLUSH_S)
+
+
+def save_camera_choice(camera: int | str) -> None:
+    """Note the camera the extension chose; a failure to write it only costs the doctor a guess."""
+    from host.paths import data_dir
+
+    try:
+        path = data_dir() / CAMERA_CHOICE_FILE
+        written = path.with_suffix(".tmp")
+        written.write_text(json.dumps({"camera": camera}), encoding="utf-8")
+        written.replace(path)
+    except OSError as exc:
+        log.warning("could not note the camera choice: %s", exc)
+
+
+def saved_camera_choice() -> int | str | None:
+    """The camera the extension last started, if the host has noted one."""
+    from host.paths import data_dir
+
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        camera = json.loads((data_dir() / CAMERA_CHOICE_FILE).read_text(encoding="utf-8"))["camera"]
+        if isinstance(camera, (int, str)) and not isinstance(camera, bool):
+            return camera
+    return None

@@ -155,6 +155,36 @@ def register_host(
     return pid_file, host_dir / install.LOG_NAME
 
 
+def launch_chromium(playwright, profile: Path, standin_port: int, autoplay_allowed: bool = True):
+    """Chromium with the extension loaded, in `profile`, reaching only the stand-in at
+    `standin_port`. Without `autoplay_allowed`, it refuses sound until a click in the tab, as
+    for a listener new to YouTube Music."""
+    autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            f"--disable-extensions-except={EXTENSION_DIR}",
+            f"--load-extension={EXTENSION_DIR}",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--mute-audio",
+            "--host-resolver-rules="
+            + ", ".join(f"MAP {host} 127.0.0.1:{standin_port}" for host in STANDIN_HOSTS)
+            + ", MAP * ~NOTFOUND",
+            "--ignore-certificate-errors",
+            # A listener's browser lets YouTube Music start by itself (it has played there
+            # before); a fresh profile would wait for a click in the tab.
+            f"--autoplay-policy={autoplay}",
+        ],
+    )
+
+
 def launch_browser(
     playwright,
     youtube_music: tuple[StandInYouTubeMusic, int],
@@ -175,30 +205,7 @@ def launch_browser(
         environment = {"PYTHONPATH": str(REPO), **environment}
         pid_file, log_file = register_host(profile, host_dir, environment, host_program)
     standin.reset(behaviour)
-    autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
-    context = playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=[
-            f"--disable-extensions-except={EXTENSION_DIR}",
-            f"--load-extension={EXTENSION_DIR}",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--mute-audio",
-            "--host-resolver-rules="
-            + ", ".join(f"MAP {host} 127.0.0.1:{port}" for host in STANDIN_HOSTS)
-            + ", MAP * ~NOTFOUND",
-            "--ignore-certificate-errors",
-            # A listener's browser lets YouTube Music start by itself (it has played there
-            # before); a fresh profile would wait for a click in the tab.
-            f"--autoplay-policy={autoplay}",
-        ],
-    )
+    context = launch_chromium(playwright, profile, port, autoplay_allowed)
     return Moodtune(context, standin, pid_file, log_file)
 
 
@@ -283,6 +290,7 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
     yield launch
     for context in contexts:
         context.close()
+    standin.reset(Behaviour())  # the next test, or another module's browser, meets the default
 
 
 @pytest.fixture(scope="session")

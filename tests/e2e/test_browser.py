@@ -175,7 +175,7 @@ def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune)
     moodtune.kill_host()
 
     expect(popup.locator("#connection")).to_have_text("Disconnected")
-    expect(popup.get_by_role("alert")).to_contain_text("The moodtune host stopped")
+    expect(popup.get_by_role("alert")).to_contain_text("The moodtune program stopped")
     expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
     assert moodtune.host_pids()[-1] != first_host
     expect(popup.get_by_role("alert")).to_be_hidden()
@@ -197,7 +197,7 @@ def test_a_host_that_dies_on_start_is_not_restarted_into_the_same_failure(launch
     # Started again once, and not told to start the camera again: it stays up, and the
     # listener is told why the camera is not on.
     alert = popup.get_by_role("alert")
-    expect(alert).to_contain_text("so it was not started again", timeout=HOST_TIMEOUT)
+    expect(alert).to_contain_text("did not start it again", timeout=HOST_TIMEOUT)
     expect(popup.locator("#connection")).to_have_text("Connected")
     popup.wait_for_timeout(4000)
     assert len(browser.host_pids()) == 2
@@ -205,7 +205,7 @@ def test_a_host_that_dies_on_start_is_not_restarted_into_the_same_failure(launch
     # Asked again, it is tried again, once, and held again.
     alert.get_by_role("button", name="Try again").click()
     expect(popup.locator("#connection")).to_have_text("Disconnected")
-    expect(alert).to_contain_text("so it was not started again", timeout=HOST_TIMEOUT)
+    expect(alert).to_contain_text("did not start it again", timeout=HOST_TIMEOUT)
     popup.wait_for_timeout(4000)
     assert len(browser.host_pids()) == 3
 
@@ -235,9 +235,9 @@ def test_a_restarted_worker_picks_up_where_it_was(moodtune):
 def test_without_the_host_the_popup_says_how_to_install_it(launch_moodtune):
     browser = launch_moodtune(None)
     popup = browser.popup()
-    expect(popup.locator("#connection")).to_have_text("Host not installed", timeout=HOST_TIMEOUT)
+    expect(popup.locator("#connection")).to_have_text("Not installed", timeout=HOST_TIMEOUT)
     alert = popup.get_by_role("alert")
-    expect(alert).to_contain_text("Install the moodtune host")
+    expect(alert).to_contain_text("Install the moodtune program")
     expect(alert.locator("code")).to_have_text("pip install -e . && moodtune install")
     expect(popup.get_by_role("button", name="Try again")).to_be_visible()
 

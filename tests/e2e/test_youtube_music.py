@@ -171,7 +171,7 @@ def test_blocked_autoplay_asks_for_a_click_and_plays_after_it(launch):
     expect(alert).to_contain_text(
         "Click once in the YouTube Music tab to allow sound", timeout=HOST_TIMEOUT
     )
-    alert.get_by_role("button", name="Show YouTube Music tab").click()
+    alert.get_by_role("button", name="Show the tab").click()
     player = moodtune.player()
     player.wait_for_function("document.visibilityState === 'visible'", polling=100)
 
