@@ -6,22 +6,37 @@
 // both back and carries on; the popup renders whatever is stored and sends actions here.
 
 import {
+  advance,
+  answerReady,
+  freshPlayer,
+  HostRestarts,
+  markLoadFailed,
+  MORE_TRACKS,
+  onPlayerReport,
+  takeTracks,
+} from './player_policy.js';
+import {
   command,
   ERROR_CODE,
   EVENT,
   HOST_FORBIDDEN,
   HOST_NAME,
   HOST_NOT_FOUND,
+  PLAYER_COMMAND,
+  PLAYER_REPORT,
+  POPUP_ACTION,
+  SHORTCUT,
 } from './protocol.js';
 
 const YTMUSIC_HOME = 'https://music.youtube.com/';
-const RECONNECT_DELAYS_S = [1, 2, 4, 8, 15, 30];
-const LOW_QUEUE = 3; // ask the host for more tracks when fewer than this are left
-const MORE_TRACKS = 10;
 const MOOD_HISTORY = 8;
-// Errors that stay until the camera runs (camera) or a new host starts (model); any other
-// clears when the next tracks arrive.
-const LASTING_ERRORS = new Set([ERROR_CODE.CAMERA_UNAVAILABLE, ERROR_CODE.MODEL_MISSING]);
+// While a track loads, the tab is looked at this often. A tab whose page does not answer, or
+// has no YouTube Music player, by LOAD_DEADLINE_MS has no working YouTube Music; one with a
+// player that has not started the track by START_DEADLINE_MS (a slow connection) neither.
+const LOAD_CHECK_MS = 1500;
+const LOAD_DEADLINE_MS = 9000;
+const START_DEADLINE_MS = 30_000;
+const UNREACHABLE = 'The tab could not reach music.youtube.com.';
 
 const DEFAULT_PREFS = {
   language: null, // null until the host's hello says what it defaults to
@@ -47,9 +62,8 @@ const FRESH_STATE = {
   queue: [], // tracks up next
   queueFor: null, // {emotion, mode, language} the queue was chosen for
   moreRequested: false,
-  // state: idle | loading | playing | paused | blocked | error; playedVideoId: the track
-  // already reported to the host as played, so a resume after a pause is not counted twice.
-  player: { tabId: null, state: 'idle', userPaused: false, playedVideoId: null },
+  startHeld: false, // the camera's `start` took the host down; sent again when the listener asks
+  player: freshPlayer(), // see player_policy.js
   pausedForAway: false, // this worker paused the music because the listener left
   cameraOffForLock: false, // this worker switched the camera off because the screen locked
   // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
@@ -60,8 +74,11 @@ const FRESH_STATE = {
 let state = structuredClone(FRESH_STATE);
 let prefs = { ...DEFAULT_PREFS };
 let port = null;
-let reconnectAttempt = 0;
+const restarts = new HostRestarts();
 let reconnectTimer = null;
+let loadTimer = null;
+let pageReadyAt = 0; // when the player tab's page last said it was ready
+let retryTimer = null;
 let pickedByListener = null; // 'language' or 'mode' just changed in the popup, awaiting its tracks
 
 const restored = (async () => {
@@ -74,6 +91,7 @@ const restored = (async () => {
     state = {
       ...FRESH_STATE,
       ...stored.state,
+      player: { ...freshPlayer(), ...stored.state.player },
       connection: 'connecting',
       connectionDetail: null,
     };
@@ -108,14 +126,22 @@ function onHostDisconnect() {
   else state.connection = 'disconnected';
   state.connectionDetail = reason;
   state.status = null;
-  const delay = RECONNECT_DELAYS_S[Math.min(reconnectAttempt, RECONNECT_DELAYS_S.length - 1)];
-  reconnectAttempt += 1;
+  const delay = restarts.disconnected(Date.now());
   reconnectTimer = setTimeout(connect, delay * 1000);
   save();
 }
 
 function send(message) {
   if (port) port.postMessage(message);
+}
+
+function startCamera() {
+  state.startHeld = false;
+  // Until a host has said hello, its hello sends `start` (prefs.cameraOn): a host that is not
+  // there, or not yet up, cannot have been taken down by it.
+  if (state.connection !== 'connected') return;
+  restarts.startSent(prefs.camera, Date.now());
+  send(command.start(prefs.camera));
 }
 
 function onHostMessage(message) {
@@ -126,8 +152,9 @@ function onHostMessage(message) {
     case EVENT.STATUS:
       state.status = message;
       followPresence(message);
-      if (message.state === 'camera' && state.error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) {
-        state.error = null;
+      if (message.state === 'camera') {
+        restarts.cameraRunning();
+        if (state.error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) state.error = null;
       }
       return save();
     case EVENT.EMOTION:
@@ -144,7 +171,7 @@ function onHostMessage(message) {
 }
 
 function onHello(hello) {
-  reconnectAttempt = 0;
+  restarts.connected(Date.now());
   state.connection = 'connected';
   state.connectionDetail = null;
   state.error = null;
@@ -163,7 +190,9 @@ function onHello(hello) {
   if (prefs.language !== hello.language) send(command.setLanguage(prefs.language));
   if (prefs.mode !== hello.mode) send(command.setMode(prefs.mode));
   send(command.setAway(prefs.awayAfterS));
-  if (prefs.cameraOn) send(command.start(prefs.camera));
+  // A camera whose `start` took the last host down waits for the listener (the popup says so).
+  if (prefs.cameraOn && restarts.mayResendStart(prefs.camera)) startCamera();
+  else if (prefs.cameraOn) state.startHeld = true;
   save();
 }
 
@@ -206,48 +235,22 @@ function onEmotion(event) {
 }
 
 function onTracks(event) {
-  state.moreRequested = false;
-  // Tracks show that whatever went wrong with music or a request has passed.
-  if (state.error && !LASTING_ERRORS.has(state.error.code)) state.error = null;
-  const fresh = event.tracks.filter((track) => track.video_id !== state.nowPlaying?.video_id);
-  const choice = { emotion: event.emotion, mode: event.mode, language: event.language };
-  const sameChoice = Object.keys(choice).every((key) => state.queueFor?.[key] === choice[key]);
-  if (event.reason === 'more') {
-    const queued = new Set(state.queue.map((track) => track.video_id));
-    state.queue = [...state.queue, ...fresh.filter((track) => !queued.has(track.video_id))];
-  } else if (!sameChoice || state.queue.length === 0) {
-    // A queue already chosen for this mood, language and mode stays as it is: these are
-    // then a reconnected host's first tracks, or the mood came back to what it was.
-    state.queue = fresh;
-  }
-  state.queueFor = choice;
-  // A new mood waits for the current track to end unless the listener asked otherwise; a
-  // language or mode they just picked is heard at once. (The same choice re-sent to a
-  // reconnected host only refills the queue.)
   const picked = event.reason === pickedByListener;
   if (picked) pickedByListener = null;
-  const switchNow = picked || (event.reason === 'mood' && prefs.switchAtOnce);
-  const { userPaused } = state.player;
-  // From silence, music starts by itself only while moodtune follows a mood, or when the
-  // queue ran dry mid-play and these are the tracks asked for then.
-  const following =
-    prefs.cameraOn || state.emotion?.source === 'override' || event.reason === 'more';
-  if (state.nowPlaying ? switchNow && !userPaused : following && !userPaused) {
-    playNext();
-  } else {
-    save();
-  }
+  const following = prefs.cameraOn || state.emotion?.source === 'override';
+  const playNow = takeTracks(state, event, {
+    following,
+    switchAtOnce: prefs.switchAtOnce,
+    picked,
+  });
+  if (playNow) playNext();
+  else save();
 }
 
 // Queue and player
 
 function playNext() {
-  state.nowPlaying = state.queue.shift() ?? null;
-  state.player.playedVideoId = null;
-  if (state.queue.length < LOW_QUEUE && !state.moreRequested && port) {
-    state.moreRequested = true;
-    send(command.moreTracks(MORE_TRACKS));
-  }
+  if (advance(state) && port) send(command.moreTracks(MORE_TRACKS));
   save();
   if (state.nowPlaying && !state.player.userPaused) playCurrent();
 }
@@ -256,7 +259,59 @@ async function playCurrent() {
   state.player.state = 'loading';
   save();
   const tabId = await playerTab();
-  await tellPlayer(tabId, { type: 'play', videoId: state.nowPlaying.video_id });
+  watchLoad(tabId);
+  await tellPlayer(tabId, { type: PLAYER_COMMAND.PLAY, videoId: state.nowPlaying.video_id });
+}
+
+// Whether the page in the tab has moodtune's content script running, and YouTube Music's
+// player in it; null when nothing answers (an error page, or still loading).
+async function askPage(tabId) {
+  return chrome.tabs.sendMessage(tabId, { type: PLAYER_COMMAND.STATUS }).catch(() => null);
+}
+
+// Until the track plays, pauses, is blocked or fails, the tab is watched: a finished page that
+// does not answer (the browser's error page) fails at once, others by the deadlines above.
+function watchLoad(tabId) {
+  clearTimeout(loadTimer);
+  const since = Date.now();
+  const check = async () => {
+    if (state.player.state !== 'loading' || state.player.tabId !== tabId) return;
+    const page = (await askPage(tabId)) ?? (pageReadyAt >= since ? { player: false } : null);
+    const tab = await chrome.tabs.get(tabId).catch(() => null);
+    if (!tab || state.player.state !== 'loading') return;
+    const waited = Date.now() - since;
+    if (!page && tab.status === 'complete') {
+      loadFailed(UNREACHABLE);
+    } else if (waited >= LOAD_DEADLINE_MS && !page?.player) {
+      loadFailed(page ? 'The page has no YouTube Music player.' : UNREACHABLE);
+    } else if (waited >= START_DEADLINE_MS) {
+      loadFailed('The page loaded, but its player did not start the track.');
+    } else {
+      loadTimer = setTimeout(check, LOAD_CHECK_MS);
+    }
+  };
+  loadTimer = setTimeout(check, LOAD_CHECK_MS);
+}
+
+function loadFailed(message) {
+  clearTimeout(loadTimer);
+  const delayS = markLoadFailed(state, message);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => retryPlayer(), delayS * 1000);
+  save();
+}
+
+// Loads YouTube Music in the player tab again; its page asks for the track when it is ready.
+// By itself (not `asked`), a slow load still going is left to finish.
+async function retryPlayer(asked = false) {
+  clearTimeout(retryTimer);
+  if (!state.nowPlaying || state.player.userPaused) return;
+  state.player.state = 'loading';
+  save();
+  const tabId = await playerTab();
+  watchLoad(tabId);
+  const tab = await chrome.tabs.get(tabId).catch(() => null);
+  if (asked || tab?.status !== 'loading') await chrome.tabs.update(tabId, { url: YTMUSIC_HOME });
 }
 
 // The dedicated YouTube Music tab, opened in the background the first time music plays.
@@ -284,44 +339,12 @@ async function tellPlayer(tabId, message) {
   }
 }
 
-function onPlayerReport(report) {
-  const current = state.nowPlaying?.video_id;
-  const { player } = state;
-  switch (report.player) {
-    case 'playing':
-      if (report.videoId !== current) {
-        // The listener picked something else in the tab: show it, then carry on from the queue.
-        state.nowPlaying = {
-          video_id: report.videoId,
-          title: report.title,
-          artists: report.artist ? [report.artist] : [],
-          thumbnail: report.artwork,
-          reason: 'picked in YouTube Music',
-        };
-      }
-      if (player.playedVideoId !== report.videoId) {
-        player.playedVideoId = report.videoId;
-        send(command.played(report.videoId));
-      }
-      player.state = 'playing';
-      player.userPaused = false;
-      break;
-    case 'paused':
-      player.state = 'paused';
-      player.userPaused = true;
-      break;
-    case 'blocked':
-      player.state = 'blocked'; // autoplay refused until the listener clicks in the tab
-      break;
-    case 'ended':
-      if (report.videoId === current) return playNext();
-      break;
-    case 'error':
-      if (report.videoId === current) return playNext();
-      break;
-    default:
-      return undefined;
-  }
+function playerReported(report) {
+  if (report.player === PLAYER_REPORT.LOAD_FAILED) return loadFailed(report.message);
+  const decision = onPlayerReport(state, report);
+  decision.send.forEach(send);
+  if (decision.skip) return actions[POPUP_ACTION.SKIP]();
+  if (decision.next) return playNext();
   return save();
 }
 
@@ -330,6 +353,8 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
   if (tabId !== state.player.tabId) return;
   // Closing the player tab is how many people stop music: treat it as a pause.
   state.player = { ...state.player, tabId: null, state: 'idle', userPaused: true };
+  clearTimeout(loadTimer);
+  clearTimeout(retryTimer);
   save();
 });
 
@@ -339,7 +364,7 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 function followPresence(status) {
   if (status.state === 'away' && prefs.pauseWhenAway && state.player.state === 'playing') {
     state.pausedForAway = true;
-    tellPlayer(state.player.tabId, { type: 'pause' });
+    tellPlayer(state.player.tabId, { type: PLAYER_COMMAND.PAUSE });
   } else if (status.state !== 'away' && state.pausedForAway) {
     state.pausedForAway = false;
     if (status.state === 'camera' && state.nowPlaying) {
@@ -356,7 +381,7 @@ chrome.idle.onStateChanged.addListener(async (idleState) => {
     send(command.pause());
   } else if (idleState === 'active' && state.cameraOffForLock) {
     state.cameraOffForLock = false;
-    if (prefs.cameraOn) send(command.start(prefs.camera));
+    if (prefs.cameraOn) startCamera();
   }
   save();
 });
@@ -364,7 +389,7 @@ chrome.idle.onStateChanged.addListener(async (idleState) => {
 // Popup and options actions
 
 const actions = {
-  async setPrefs({ prefs: changes }) {
+  async [POPUP_ACTION.SET_PREFS]({ prefs: changes }) {
     const before = prefs;
     prefs = { ...prefs, ...changes };
     await savePrefs();
@@ -380,24 +405,27 @@ const actions = {
     const cameraChanged = prefs.camera !== before.camera && prefs.cameraOn;
     if (prefs.cameraOn !== before.cameraOn || cameraChanged) {
       // Off is a pause, not a stop: the mood and the music carry on without the camera.
-      send(prefs.cameraOn ? command.start(prefs.camera) : command.pause());
+      restarts.listenerAskedForCamera();
+      if (prefs.cameraOn) startCamera();
+      else send(command.pause());
     }
   },
-  restartCamera() {
+  [POPUP_ACTION.RESTART_CAMERA]() {
     prefs.cameraOn = true;
     savePrefs();
-    send(command.start(prefs.camera));
+    restarts.listenerAskedForCamera();
+    startCamera();
   },
-  overrideMood({ emotion }) {
+  [POPUP_ACTION.OVERRIDE_MOOD]({ emotion }) {
     send(command.overrideMood(emotion));
   },
-  async togglePlay() {
+  async [POPUP_ACTION.TOGGLE_PLAY]() {
     const { player } = state;
     if (player.state === 'blocked') {
-      await actions.showPlayer(); // only a click in the tab itself lets it play
-    } else if (player.state === 'playing') {
+      await actions[POPUP_ACTION.SHOW_PLAYER](); // only a click in the tab itself lets it play
+    } else if (player.state === 'playing' || player.state === 'ad') {
       player.userPaused = true;
-      await tellPlayer(player.tabId, { type: 'pause' });
+      await tellPlayer(player.tabId, { type: PLAYER_COMMAND.PAUSE });
     } else if (state.nowPlaying) {
       player.userPaused = false;
       await playCurrent();
@@ -407,31 +435,53 @@ const actions = {
     }
     save();
   },
-  skip() {
+  [POPUP_ACTION.SKIP]() {
     if (state.nowPlaying) send(command.feedback(state.nowPlaying.video_id, false));
     state.player.userPaused = false;
+    if (state.player.state === 'listener') state.player.state = 'idle';
     playNext();
   },
-  like() {
+  [POPUP_ACTION.LIKE]() {
     if (!state.nowPlaying) return;
     state.nowPlaying = { ...state.nowPlaying, liked: true };
     send(command.feedback(state.nowPlaying.video_id, true));
     save();
   },
-  async showPlayer() {
+  async [POPUP_ACTION.SHOW_PLAYER]() {
     const tabId = await playerTab();
     const tab = await chrome.tabs.update(tabId, { active: true });
     await chrome.windows.update(tab.windowId, { focused: true });
   },
-  reconnect() {
-    reconnectAttempt = 0;
+  [POPUP_ACTION.RECONNECT]() {
+    restarts.reset();
     connect();
   },
-  wake() {
+  [POPUP_ACTION.WAKE]() {
     // Nothing to do: receiving the message started the worker, which connects on start.
+  },
+  async [POPUP_ACTION.RETRY_PLAYER]() {
+    await retryPlayer(true);
+  },
+  // The listener hands the tab back: moodtune's current track plays again.
+  async [POPUP_ACTION.RESUME_MOODTUNE]() {
+    const { player } = state;
+    player.state = 'idle';
+    player.userPaused = false;
+    player.listenerTrack = null;
+    if (state.nowPlaying) await playCurrent();
+    else playNext();
   },
   ...calibrationActions,
 };
+
+chrome.commands.onCommand.addListener(async (shortcut) => {
+  await restored;
+  if (shortcut === SHORTCUT.SKIP) actions[POPUP_ACTION.SKIP]();
+  else if (shortcut === SHORTCUT.LIKE) actions[POPUP_ACTION.LIKE]();
+  else if (shortcut === SHORTCUT.TOGGLE_CAMERA) {
+    await actions[POPUP_ACTION.SET_PREFS]({ prefs: { cameraOn: !prefs.cameraOn } });
+  }
+});
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (Object.hasOwn(actions, message.action)) {
@@ -442,12 +492,12 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
     restored.then(() => {
       // Only the tab this worker opened is driven; the listener's own tabs are left alone.
       const isPlayer = sender.tab.id === state.player.tabId;
-      if (message.player === 'ready') {
-        // The track to play, unless the listener paused the music.
-        const wanted = isPlayer && !state.player.userPaused ? state.nowPlaying?.video_id : null;
-        sendResponse({ isPlayer, videoId: wanted ?? null });
+      if (message.player === PLAYER_REPORT.READY) {
+        if (isPlayer) pageReadyAt = Date.now();
+        sendResponse(answerReady(state, message, isPlayer));
+        if (isPlayer) save();
       } else {
-        if (isPlayer) onPlayerReport(message);
+        if (isPlayer) playerReported(message);
         sendResponse({ ok: true });
       }
     });

@@ -1,6 +1,8 @@
 // Settings that are rarely changed: which camera to watch, and how quickly music follows a mood.
 // Changes go through the service worker, which applies them to the running host.
 
+import { POPUP_ACTION } from './protocol.js';
+
 const form = document.getElementById('options');
 const camera = document.getElementById('camera');
 const switchAtOnce = document.getElementById('switch-at-once');
@@ -30,7 +32,7 @@ async function save() {
     pauseWhenAway: pauseWhenAway.checked,
     cameraOffWhenLocked: cameraOffWhenLocked.checked,
   };
-  await chrome.runtime.sendMessage({ action: 'setPrefs', prefs });
+  await chrome.runtime.sendMessage({ action: POPUP_ACTION.SET_PREFS, prefs });
   saved.textContent = 'Saved.';
 }
 

@@ -6,6 +6,7 @@ import {
   ACTION_LABELS,
   EMOTIONS,
   MOOD_LOOKS,
+  POPUP_ACTION,
   cameraName,
   errorNoticeKey,
   faceSvg,
@@ -70,10 +71,12 @@ function renderConnection() {
 
 // What each of a notice's actions does here; the popup cannot play the demo's sample video.
 const ACTIONS = {
-  retry: () => act(hostUnreachable() ? 'reconnect' : 'restartCamera'),
-  reconnect: () => act('reconnect'),
+  retry: () => act(hostUnreachable() ? POPUP_ACTION.RECONNECT : POPUP_ACTION.RESTART_CAMERA),
+  reconnect: () => act(POPUP_ACTION.RECONNECT),
   open_settings: () => chrome.runtime.openOptionsPage(),
-  show_player: () => act('showPlayer'),
+  show_player: () => act(POPUP_ACTION.SHOW_PLAYER),
+  retry_player: () => act(POPUP_ACTION.RETRY_PLAYER),
+  resume_moodtune: () => act(POPUP_ACTION.RESUME_MOODTUNE),
 };
 
 function hostUnreachable() {
@@ -142,6 +145,9 @@ function renderAlert() {
   if (connection === 'disconnected' || (connection === 'connecting' && state.connectionDetail)) {
     return showAlert(notice('disconnected'));
   }
+  if (state.startHeld && prefs.cameraOn) {
+    return showAlert(notice('camera_start_held', { camera: prefs.camera }));
+  }
   const fromHost = errorNotice();
   if (fromHost) {
     const link = error.code === 'music_unavailable' ? error.fallback_url : null;
@@ -155,6 +161,9 @@ function renderAlert() {
     );
   }
   if (player.state === 'blocked') return showAlert(notice('play_blocked'));
+  if (player.state === 'load_failed') {
+    return showAlert(notice('player_unloaded'), { note: player.failure?.message ?? null });
+  }
   $('alert').hidden = true;
   $('alert').dataset.notice = '';
 }
@@ -255,14 +264,40 @@ function waitingWords() {
   return `Finding ${label(mood).toLowerCase()} music…`;
 }
 
+// What the tab does when it is not simply playing moodtune's track, and what to do about it.
+function renderPlayerStatus() {
+  const { player } = state;
+  const key = { ad: 'ad_playing', listener: 'listener_choosing' }[player.state];
+  const shown = key ? notice(key) : null;
+  $('player-status').hidden = !shown;
+  $('player-status-text').textContent = shown?.title ?? '';
+  $('player-status-text').title = shown?.text ?? '';
+  const [action] = shown?.actions ?? [];
+  $('player-status-action').hidden = !action;
+  if (action) {
+    $('player-status-action').textContent = ACTION_LABELS[action];
+    $('player-status-action').onclick = ACTIONS[action];
+  }
+  const times = player.youThereCount === 1 ? 'once' : `${player.youThereCount} times`;
+  $('you-there-count').textContent = `"Continue watching?" answered for you: ${times}`;
+}
+
 function renderPlayer() {
   const { nowPlaying, queue, player } = state;
-  const playing = player.state === 'playing';
+  const playing = player.state === 'playing' || player.state === 'ad';
   const waiting = notice('no_music_yet');
-  $('now-title').textContent = nowPlaying?.title ?? waiting.title;
-  $('now-artists').textContent = nowPlaying ? nowPlaying.artists.join(', ') : waitingWords();
-  $('now-reason').textContent = nowPlaying?.reason ?? '';
-  artwork($('now-art'), nowPlaying?.thumbnail);
+  // Only a track that plays is shown as playing: the listener's own, or moodtune's once the
+  // tab has YouTube Music.
+  const shown = player.state === 'listener' ? player.listenerTrack : nowPlaying;
+  const failed = player.state === 'load_failed';
+  $('now-title').textContent = failed ? 'Not playing' : (shown?.title ?? waiting.title);
+  let artists = waitingWords();
+  if (failed) artists = `Up first when YouTube Music loads: ${nowPlaying?.title}`;
+  else if (shown) artists = shown.artists.join(', ');
+  $('now-artists').textContent = artists;
+  $('now-reason').textContent = player.state === 'listener' ? 'Picked by you' : (shown?.reason ?? '');
+  artwork($('now-art'), failed ? null : shown?.thumbnail);
+  renderPlayerStatus();
 
   $('play').disabled = !nowPlaying && queue.length === 0;
   $('controls').hidden = $('play').disabled;
@@ -301,7 +336,7 @@ function renderPlayer() {
 // Wiring
 
 $('camera-toggle').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { cameraOn: event.target.checked } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { cameraOn: event.target.checked } });
 });
 // A switch flips with Enter as well as Space (a checkbox on its own only takes Space).
 $('camera-toggle').addEventListener('keydown', (event) => {
@@ -310,18 +345,18 @@ $('camera-toggle').addEventListener('keydown', (event) => {
   event.target.click();
 });
 $('language').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { language: event.target.value } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { language: event.target.value } });
 });
 $('override').addEventListener('change', (event) => {
-  act('overrideMood', { emotion: event.target.value || null });
+  act(POPUP_ACTION.OVERRIDE_MOOD, { emotion: event.target.value || null });
 });
 $('modes').addEventListener('change', (event) => {
-  act('setPrefs', { prefs: { mode: event.target.value } });
+  act(POPUP_ACTION.SET_PREFS, { prefs: { mode: event.target.value } });
 });
-$('play').addEventListener('click', () => act('togglePlay'));
-$('skip').addEventListener('click', () => act('skip'));
-$('like').addEventListener('click', () => act('like'));
-$('show-player').addEventListener('click', () => act('showPlayer'));
+$('play').addEventListener('click', () => act(POPUP_ACTION.TOGGLE_PLAY));
+$('skip').addEventListener('click', () => act(POPUP_ACTION.SKIP));
+$('like').addEventListener('click', () => act(POPUP_ACTION.LIKE));
+$('show-player').addEventListener('click', () => act(POPUP_ACTION.SHOW_PLAYER));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
 $('change-camera').addEventListener('click', () => chrome.runtime.openOptionsPage());
 wireCalibration(act);
@@ -344,4 +379,4 @@ state = stored.state ?? null;
 prefs = storedPrefs.prefs ?? null;
 render();
 // Chrome stops idle or crashed workers; a message starts it again, and it reconnects the host.
-act('wake');
+act(POPUP_ACTION.WAKE);

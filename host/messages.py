@@ -32,6 +32,10 @@ Situation = Literal[
     "no_music_yet",  # connected, nothing played yet
     "no_tracks",  # YouTube Music answered, with nothing for this mood and language
     "play_blocked",  # the browser will not start music in the player tab without a click there
+    "camera_start_held",  # the host stopped while starting this camera; not started again
+    "player_unloaded",  # the player tab has no working YouTube Music (error page, offline)
+    "ad_playing",  # an ad plays in the player tab before (or inside) moodtune's track
+    "listener_choosing",  # the listener plays something of their own in the player tab
 ]
 SITUATIONS: tuple[Situation, ...] = get_args(Situation)
 
@@ -45,6 +49,8 @@ Action = Literal[
     "play_sample",  # the demo's bundled sample video
     "search_music",  # the error's fallback_url: a YouTube Music search for the mood
     "show_player",  # bring the extension's YouTube Music tab to the front
+    "retry_player",  # load YouTube Music in the player tab again
+    "resume_moodtune",  # the listener hands the player tab back to moodtune
 ]
 ACTION_LABELS: dict[Action, str] = {
     "retry": "Try again",
@@ -53,6 +59,8 @@ ACTION_LABELS: dict[Action, str] = {
     "play_sample": "Play the sample video",
     "search_music": "Search YouTube Music",
     "show_player": "Show the tab",
+    "retry_player": "Retry",
+    "resume_moodtune": "Resume moodtune",
 }
 
 # What takes a notice down: the listener switched the camera off (or paused it), the camera
@@ -299,9 +307,33 @@ SITUATION_NOTICES: dict[Situation, Notice] = {
         clears=("tracks",),
     ),
     "play_blocked": Notice(
-        "Press play in the YouTube Music tab",
-        "Your browser wants one click there before music can start by itself.",
+        "Click once in the YouTube Music tab to allow sound",
+        "Your browser lets a site play sound only after a click in it. The music starts then.",
         actions=("show_player",),
+    ),
+    "camera_start_held": Notice(
+        "{camera_name} was not started again",
+        "The moodtune program stopped while starting it, so moodtune did not start it again by "
+        "itself. Check the camera in Settings, then try again.",
+        actions=("retry", "open_settings"),
+    ),
+    "player_unloaded": Notice(
+        "YouTube Music did not load",
+        "Check your internet connection. moodtune tries again by itself and keeps your queue.",
+        actions=("retry_player",),
+        tone="bad",
+    ),
+    "ad_playing": Notice(
+        "Ad playing — your track is next",
+        "YouTube Music plays an ad first; moodtune waits for it to end.",
+        tone="info",
+    ),
+    "listener_choosing": Notice(
+        "You're choosing",
+        "You played something of your own in the YouTube Music tab, so moodtune leaves the "
+        "music to you until you resume it.",
+        actions=("resume_moodtune",),
+        tone="info",
     ),
 }
 

@@ -98,6 +98,14 @@ class Played(Message):
     video_id: VideoId
 
 
+class Unplayable(Message):
+    """The player could not play this track here (unavailable in the listener's region, removed):
+    it is not offered again."""
+
+    type: Literal["unplayable"]
+    video_id: VideoId
+
+
 class MoreTracks(Message):
     """The queue is running low: send more tracks for the current mood."""
 
@@ -156,7 +164,8 @@ class SetRetention(Message):
 
 
 COMMANDS: tuple[type[Message], ...] = (
-    Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, Ping,
+    Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, Unplayable,
+    MoreTracks, Ping,
     Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention, SetAway,
 )  # fmt: skip
 Command = Annotated[
@@ -168,6 +177,7 @@ Command = Annotated[
     | OverrideMood
     | Feedback
     | Played
+    | Unplayable
     | MoreTracks
     | Ping
     | Calibrate
@@ -527,6 +537,8 @@ def javascript() -> str:
         f"export const POPUP_ACTION = {names(v.POPUP_ACTIONS)};",
         f"export const PLAYER_COMMAND = {names(v.PLAYER_COMMANDS)};",
         f"export const PLAYER_REPORT = {names(v.PLAYER_REPORTS)};",
+        "// Keyboard shortcuts: the manifest's `commands`, changeable in chrome://extensions/shortcuts.",
+        f"export const SHORTCUT = {names(v.SHORTCUTS)};",
         "",
         "// What Chrome reports in runtime.lastError when a native port fails.",
         f"export const HOST_NOT_FOUND = {text(HOST_NOT_FOUND)};",

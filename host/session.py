@@ -61,6 +61,7 @@ from host.protocol import (
     Stop,
     TrackInfo,
     Tracks,
+    Unplayable,
     parse_command,
 )
 from host.vision.calibration import (
@@ -247,6 +248,9 @@ class Session:
                 if self.music is not None:
                     self._spawn(self._written(self.music.record_play(video_id)))
                 await self._journal_played(video_id)
+            case Unplayable(video_id=video_id):
+                if self.music is not None:
+                    self._spawn(self._written(self.music.mark_unplayable(video_id)))
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
             case SetAway(after_s=after_s):
@@ -478,7 +482,8 @@ class Session:
         self._spawn(self._error("store_unavailable", problem))
 
     async def _written(self, write: Awaitable[None]) -> None:
-        """Wait for a play or feedback write off the command loop; a failure is told, not fatal."""
+        """Wait for a play, feedback or unplayable write off the command loop; a failure is told,
+        not fatal."""
         try:
             await write
         except Exception as exc:

@@ -74,15 +74,37 @@ PopupAction = Literal[
     "showPlayer",
     "reconnect",
     "wake",
+    "retryPlayer",  # load YouTube Music again after it failed to load
+    "resumeMoodtune",  # the listener hands the tab back to moodtune
     "calibrate",
     "resetCalibration",
 ]
 POPUP_ACTIONS: tuple[PopupAction, ...] = get_args(PopupAction)
 
-# Inside the extension: the worker tells the YouTube Music content script to do these...
-PlayerCommand = Literal["play", "pause"]
+# Inside the extension: the worker tells the YouTube Music content script to do these (`status`
+# is answered with whether YouTube Music's player is in the page)...
+PlayerCommand = Literal["play", "pause", "status"]
 PLAYER_COMMANDS: tuple[PlayerCommand, ...] = get_args(PlayerCommand)
 
-# ...and the content script reports what the page's player did.
-PlayerReport = Literal["ready", "playing", "paused", "blocked", "ended", "error"]
+# ...and the content script reports what the page's player did: `playing` whatever plays (the
+# worker tells moodtune's track from the listener's own), `paused` by the listener, `blocked`
+# until a click in the tab, `error` for a track that cannot play there, `ad` before or inside
+# a track, `you_there` for a "Continue watching?" answered, `next_track` from the media keys,
+# `load_failed` for a page with no working YouTube Music.
+PlayerReport = Literal[
+    "ready",
+    "playing",
+    "paused",
+    "blocked",
+    "ended",
+    "error",
+    "ad",
+    "you_there",
+    "next_track",
+    "load_failed",
+]
 PLAYER_REPORTS: tuple[PlayerReport, ...] = get_args(PlayerReport)
+
+# Keyboard shortcuts (the extension manifest's `commands`).
+Shortcut = Literal["skip", "like", "toggle_camera"]
+SHORTCUTS: tuple[Shortcut, ...] = get_args(Shortcut)

@@ -30,9 +30,25 @@ def test_manifest_asks_for_the_least_it_needs():
     # idle: the screen locking switches the camera off (a setting); it shows no install warning
     assert sorted(MANIFEST["permissions"]) == ["idle", "nativeMessaging", "storage"]
     assert "host_permissions" not in MANIFEST
-    [content_script] = MANIFEST["content_scripts"]
-    assert content_script["matches"] == ["https://music.youtube.com/*"]
-    assert content_script["js"] == ["content/ytmusic.js"]
+    page_world, isolated = MANIFEST["content_scripts"]
+    for content_script in (page_world, isolated):
+        assert content_script["matches"] == ["https://music.youtube.com/*"]
+    # The page's own objects are reached from its world, early enough to see its media-key
+    # handlers; the bridge to the worker runs isolated, once the page is there.
+    assert page_world == {**page_world, "js": ["content/ytmusic_page.js"], "world": "MAIN"}
+    assert page_world["run_at"] == "document_start"
+    assert isolated["js"] == ["content/ytmusic.js"]
+    assert "world" not in isolated
+    # The isolated script imports the shared names; only YouTube Music may load that file.
+    [shared] = MANIFEST["web_accessible_resources"]
+    assert shared == {"resources": ["protocol.js"], "matches": ["https://music.youtube.com/*"]}
+
+
+def test_every_shortcut_is_one_the_worker_knows_with_a_default():
+    assert sorted(MANIFEST["commands"]) == sorted(vocabulary.SHORTCUTS)
+    for shortcut in MANIFEST["commands"].values():
+        assert shortcut["description"]
+        assert shortcut["suggested_key"]["default"].startswith("Alt+Shift+")
 
 
 def test_every_file_the_manifest_names_exists():
@@ -40,7 +56,8 @@ def test_every_file_the_manifest_names_exists():
         MANIFEST["background"]["service_worker"],
         MANIFEST["action"]["default_popup"],
         MANIFEST["options_ui"]["page"],
-        *MANIFEST["content_scripts"][0]["js"],
+        *(name for script in MANIFEST["content_scripts"] for name in script["js"]),
+        *MANIFEST["web_accessible_resources"][0]["resources"],
         *MANIFEST["icons"].values(),
         *MANIFEST["action"]["default_icon"].values(),
     ]

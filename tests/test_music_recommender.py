@@ -182,6 +182,21 @@ def test_played_tracks_stay_out_for_the_repeat_window(make, clock):
     assert recommender.recommend("sad", "hi") == first, "after 6 h the favourites return"
 
 
+def test_a_track_the_player_could_not_play_is_not_offered_again(make, clock, store, tmp_path):
+    recommender = make(repeat_window_s=0)
+    first = recommender.recommend("sad", "hi")
+    recommender.mark_unplayable(first[0].video_id)
+    clock.now += 30 * 86400  # long after any repeat window
+    assert first[0].video_id not in ids(recommender.recommend("sad", "hi", count=40))
+    assert ids(recommender.recommend("sad", "hi"))[0] == first[1].video_id
+    # The store remembers it across a restart of the host (its clock is the real one).
+    store.mark_unplayable(first[2].video_id)
+    store.close()
+    reopened = Store(tmp_path / DB_NAME)
+    assert first[2].video_id in reopened.unplayable()
+    reopened.close()
+
+
 def test_the_repeat_window_is_configurable(make, clock):
     recommender = make(repeat_window_s=60)
     first = recommender.recommend("sad", "hi")

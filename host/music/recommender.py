@@ -105,6 +105,7 @@ class Recommender:
         now = self._clock()
         held = self._store.history_since("played", now - self._repeat_window_s)
         held |= self._store.history_since("offered", now - min(OFFER_HOLD_S, self._repeat_window_s))
+        held |= self._store.unplayable()
         scores = self._store.scores(emotion)
         failures: list[FetchFailed] = []
         tracks: list[Track] = []
@@ -138,6 +139,10 @@ class Recommender:
     def record_play(self, video_id: str) -> None:
         """Note that the player started `video_id`: it stays out for the repeat window."""
         self._store.add_history([video_id], "played", at=self._clock())
+
+    def mark_unplayable(self, video_id: str) -> None:
+        """The player could not play `video_id`: it is not offered again."""
+        self._store.mark_unplayable(video_id, at=self._clock())
 
     def feedback(self, video_id: str, emotion: str, liked: bool) -> None:
         """A like raises the track (and a little its artists) for `emotion`; a skip lowers it."""

@@ -1,16 +1,16 @@
 """moodtune's local memory: one SQLite file in the user's data directory.
 
 It holds the YouTube Music cache (JSON values with the time they were fetched; whoever reads
-decides what is fresh), the play history, which artists a track has, and like/skip scores per
-emotion; and, about the listener, their face calibration and their mood journal (settled moods
-and the tracks played for them, kept for the retention they choose; nothing of it leaves the
-machine, and `forget_listener` deletes it for real). Every write is one transaction. A file
-SQLite cannot read is moved aside and a fresh one is built in its place, with a warning on the
-log: losing the cache must never stop the music. A file that cannot be opened or written at all
-(a folder in its place, a read-only or full disk, another program holding its lock) degrades the
-store to memory: what the file still held is copied in when it can be read, the rest of the
-session works from memory, and `problem` (and the `on_problem` listener, once) says what
-happened.
+decides what is fresh), the play history, which artists a track has, like/skip scores per
+emotion and the tracks the listener's player could not play; and, about the listener, their
+face calibration and their mood journal (settled moods and the tracks played for them, kept for
+the retention they choose; nothing of it leaves the machine, and `forget_listener` deletes it
+for real). Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
+one is built in its place, with a warning on the log: losing the cache must never stop the
+music. A file that cannot be opened or written at all (a folder in its place, a read-only or
+full disk, another program holding its lock) degrades the store to memory: what the file still
+held is copied in when it can be read, the rest of the session works from memory, and `problem`
+(and the `on_problem` listener, once) says what happened.
 
 The music worker and the session (for the calibration and the journal) use it from their own
 threads, so the one connection is shared under a lock.
@@ -91,6 +91,10 @@ CREATE TABLE IF NOT EXISTS track_scores (
     score REAL NOT NULL,
     PRIMARY KEY (video_id, emotion)
 );
+CREATE TABLE IF NOT EXISTS unplayable (
+    video_id TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS artist_scores (
     artist TEXT NOT NULL,
     emotion TEXT NOT NULL,
@@ -135,11 +139,13 @@ _LAYOUT = {
     "journal_moods": {"id", "emotion", "confidence", "source", "started_at", "ended_at"},
     "journal_tracks": {"video_id", "title", "artists", "emotion", "played_at"},
     "settings": {"key", "value"},
+    "unplayable": {"video_id", "at"},
 }
 # What `forget_listener` deletes: everything about the listener. The music cache and the
 # artists of tracks are YouTube Music's public listings and stay.
 _LISTENER_TABLES = (
-    "journal_moods", "journal_tracks", "calibration", "history", "track_scores", "artist_scores"
+    "journal_moods", "journal_tracks", "calibration", "history", "track_scores", "artist_scores",
+    "unplayable",  # which tracks their player reached, so part of what they listened to
 )  # fmt: skip
 
 
@@ -265,6 +271,20 @@ class Store:
                 (event, since),
             ).fetchall()
         )
+        return {row[0] for row in rows}
+
+    def mark_unplayable(self, video_id: str, at: float | None = None) -> None:
+        """Record that the player could not play `video_id` (unavailable where the listener is)."""
+        when = time.time() if at is None else at
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO unplayable (video_id, at) VALUES (?, ?)", (video_id, when)
+            )
+        )
+
+    def unplayable(self) -> set[str]:
+        """Return the video ids the player could not play (for the last KEEP_S)."""
+        rows = self._run(lambda c: c.execute("SELECT video_id FROM unplayable").fetchall())
         return {row[0] for row in rows}
 
     # artists and feedback
@@ -484,6 +504,9 @@ class Store:
                 with conn:
                     conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
                     conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
+                    # A track blocked in a region may come back; after this long it is tried
+                    # again.
+                    conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
                     _prune_journal(conn, time.time())
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or not _has_schema(conn):

@@ -105,6 +105,11 @@ class MusicWorker:
         """Record that the player started `video_id`, whatever the network does."""
         await self._call(self._writes, partial(self._recommender.record_play, video_id))
 
+    async def mark_unplayable(self, video_id: str) -> None:
+        """Record that the player could not play `video_id` (see `Recommender.mark_unplayable`),
+        whatever the network does."""
+        await self._call(self._writes, partial(self._recommender.mark_unplayable, video_id))
+
     def close(self) -> None:
         """Cancel the jobs not yet started and let the threads end; returns at once."""
         self._closed = True

@@ -71,6 +71,7 @@ export const command = Object.freeze({
   overrideMood: (emotion) => ({ type: 'override_mood', emotion }),
   feedback: (videoId, liked) => ({ type: 'feedback', video_id: videoId, liked }),
   played: (videoId) => ({ type: 'played', video_id: videoId }),
+  unplayable: (videoId) => ({ type: 'unplayable', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
   ping: (id) => ({ type: 'ping', id }),
   calibrate: () => ({ type: 'calibrate' }),
@@ -93,12 +94,15 @@ export const POPUP_ACTION = Object.freeze({
   SHOW_PLAYER: 'showPlayer',
   RECONNECT: 'reconnect',
   WAKE: 'wake',
+  RETRY_PLAYER: 'retryPlayer',
+  RESUME_MOODTUNE: 'resumeMoodtune',
   CALIBRATE: 'calibrate',
   RESET_CALIBRATION: 'resetCalibration',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',
   PAUSE: 'pause',
+  STATUS: 'status',
 });
 export const PLAYER_REPORT = Object.freeze({
   READY: 'ready',
@@ -107,6 +111,16 @@ export const PLAYER_REPORT = Object.freeze({
   BLOCKED: 'blocked',
   ENDED: 'ended',
   ERROR: 'error',
+  AD: 'ad',
+  YOU_THERE: 'you_there',
+  NEXT_TRACK: 'next_track',
+  LOAD_FAILED: 'load_failed',
+});
+// Keyboard shortcuts: the manifest's `commands`, changeable in chrome://extensions/shortcuts.
+export const SHORTCUT = Object.freeze({
+  SKIP: 'skip',
+  LIKE: 'like',
+  TOGGLE_CAMERA: 'toggle_camera',
 });
 
 // What Chrome reports in runtime.lastError when a native port fails.
@@ -115,7 +129,7 @@ export const HOST_FORBIDDEN = 'Access to the specified native messaging host is 
 
 // What the listener reads for each state (host/messages.py): what happened, what to
 // do, and the actions that do it. Pages show notices through notice(), not own words.
-export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music", "show_player": "Show the tab"});
+export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music", "show_player": "Show the tab", "retry_player": "Retry", "resume_moodtune": "Resume moodtune"});
 export const NOTICES = Object.freeze({
   bad_encoding: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   bad_json: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
@@ -154,7 +168,11 @@ export const NOTICES = Object.freeze({
   video_ended: Object.freeze({"title": "The video has ended", "text": "Start it again to watch it once more, or choose a webcam.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "info"}),
   no_music_yet: Object.freeze({"title": "Nothing playing yet", "text": "Music starts once moodtune has read your mood, or when you pick a mood by hand.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   no_tracks: Object.freeze({"title": "No tracks for this mood", "text": "YouTube Music found nothing for this mood and language. Try another language or mode.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
-  play_blocked: Object.freeze({"title": "Press play in the YouTube Music tab", "text": "Your browser wants one click there before music can start by itself.", "actions": ["show_player"], "command": null, "clears": [], "tone": "warn"}),
+  play_blocked: Object.freeze({"title": "Click once in the YouTube Music tab to allow sound", "text": "Your browser lets a site play sound only after a click in it. The music starts then.", "actions": ["show_player"], "command": null, "clears": [], "tone": "warn"}),
+  camera_start_held: Object.freeze({"title": "{camera_name} was not started again", "text": "The moodtune program stopped while starting it, so moodtune did not start it again by itself. Check the camera in Settings, then try again.", "actions": ["retry", "open_settings"], "command": null, "clears": [], "tone": "warn"}),
+  player_unloaded: Object.freeze({"title": "YouTube Music did not load", "text": "Check your internet connection. moodtune tries again by itself and keeps your queue.", "actions": ["retry_player"], "command": null, "clears": [], "tone": "bad"}),
+  ad_playing: Object.freeze({"title": "Ad playing — your track is next", "text": "YouTube Music plays an ad first; moodtune waits for it to end.", "actions": [], "command": null, "clears": [], "tone": "info"}),
+  listener_choosing: Object.freeze({"title": "You're choosing", "text": "You played something of your own in the YouTube Music tab, so moodtune leaves the music to you until you resume it.", "actions": ["resume_moodtune"], "command": null, "clears": [], "tone": "info"}),
 });
 
 // The mood's name, colour and drawn face, the same in the popup and the demo.

@@ -16,25 +16,24 @@ machine.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import os
 import shutil
 import signal
-import ssl
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import cv2
-import numpy as np
 import pytest
+from ytmusic_standin import (
+    AD_SECONDS,
+    Behaviour,
+    StandInYouTubeMusic,
+    make_track_video,
+    self_signed_certificate,
+)
 
 from host.commands import install
 from host.music.store import DB_NAME
@@ -46,148 +45,7 @@ EXTENSION_DIR = REPO / "extension"
 EXTENSION_URL = f"chrome-extension://{install.EXTENSION_ID}"
 POPUP_URL = f"{EXTENSION_URL}/popup.html"
 OPTIONS_URL = f"{EXTENSION_URL}/options.html"
-TRACK_SECONDS = 3.0
 STANDIN_HOSTS = ("music.youtube.com", "i.ytimg.com", "*.googleusercontent.com")
-
-# Pages shaped like YouTube Music's, as far as the content script looks: the player bar with
-# title, byline and artwork, and on a watch page the player's <video>, which YouTube Music
-# builds with script after the page has loaded and starts by itself.
-_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title} - YouTube Music</title></head>
-<body><ytmusic-app>
-  <ytmusic-player id="player"></ytmusic-player>
-  <ytmusic-player-bar class="style-scope ytmusic-app">
-    <img class="image style-scope ytmusic-player-bar" src="https://i.ytimg.com/vi/{video_id}/sddefault.jpg">
-    <yt-formatted-string class="title style-scope ytmusic-player-bar">{title}</yt-formatted-string>
-    <span class="subtitle style-scope ytmusic-player-bar">
-      <yt-formatted-string class="byline style-scope ytmusic-player-bar"
-        >Stand-in Artist • Stand-in Album • 2024</yt-formatted-string>
-    </span>
-  </ytmusic-player-bar>
-</ytmusic-app>
-<script>{script}</script>
-</body></html>"""
-
-_BUILD_PLAYER = """
-setTimeout(() => {
-  const movie = document.createElement('div');
-  movie.id = 'movie_player';
-  movie.className = 'html5-video-player';
-  const video = document.createElement('video');
-  video.className = 'video-stream html5-main-video';
-  video.src = '/_standin/track.webm?v=' + encodeURIComponent(VIDEO_ID);
-  movie.append(video);
-  document.getElementById('player').append(movie);
-  video.play();
-}, 300);
-"""
-
-
-def make_track_video(path: Path, seconds: float = TRACK_SECONDS) -> Path:
-    """A short real VP8 WebM video (a coloured card with a frame counter)."""
-    fps = 10
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, (320, 180))
-    for index in range(round(seconds * fps)):
-        frame = np.full((180, 320, 3), (90, 60, 200), np.uint8)
-        cv2.putText(frame, str(index), (130, 110), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255,) * 3, 3)
-        writer.write(frame)
-    writer.release()
-    return path
-
-
-def artwork_png(url: str) -> bytes:
-    """A small square in a colour of the URL's own, so every track's artwork differs."""
-    blue, green, red = hashlib.sha256(url.encode()).digest()[:3]
-    image = np.zeros((120, 120, 3), np.uint8)
-    image[:] = (int(blue) // 2 + 100, int(green) // 2 + 60, int(red) // 2 + 100)
-    cv2.circle(image, (60, 60), 28, (255, 255, 255), 6, cv2.LINE_AA)
-    return cv2.imencode(".png", image)[1].tobytes()
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A throwaway certificate and key for the stand-in (Chromium is told to accept it)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "music.youtube.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = folder / "standin.crt", folder / "standin.key"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
-@dataclass
-class StandInYouTubeMusic:
-    """Answers for music.youtube.com and the artwork hosts; remembers the track pages opened."""
-
-    video: bytes
-    watched: list[str] = field(default_factory=list)
-
-    def answer(self, host: str, path: str, query: str) -> tuple[int, str, bytes]:
-        """(status, content type, body) for one GET."""
-        if host != "music.youtube.com":
-            return 200, "image/png", artwork_png(f"{host}{path}")
-        if path == "/_standin/track.webm":
-            return 200, "video/webm", self.video
-        if path == "/watch":
-            video_id = parse_qs(query).get("v", [""])[0]
-            self.watched.append(video_id)
-            script = f"const VIDEO_ID = {video_id!r};{_BUILD_PLAYER}"
-            page = _PAGE.format(
-                title=escape(f"Track {video_id}"), video_id=escape(video_id), script=script
-            )
-            return 200, "text/html", page.encode()
-        if path == "/":
-            return 200, "text/html", _PAGE.format(title="Home", video_id="", script="").encode()
-        return 404, "text/plain", b"not in the stand-in"
-
-    def serve(self, cert_file: Path, key_file: Path) -> ThreadingHTTPServer:
-        """Start serving HTTPS on a free local port, on a thread; the server."""
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlsplit(self.path)
-                host = self.headers.get("Host", "").split(":")[0]
-                status, content_type, body = standin.answer(host, url.path, url.query)
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass  # keep the test output quiet
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        # The browser drops connections mid-answer (a video cut short by the next track):
-        # nothing the stand-in should report.
-        server.handle_error = lambda request, client_address: None
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(cert_file, key_file)
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
 
 
 @dataclass
@@ -272,8 +130,11 @@ class Moodtune:
         return page.evaluate("chrome.storage.session.get('state').then((s) => s.state)")
 
 
-def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) -> tuple[Path, Path]:
+def register_host(
+    profile: Path, host_dir: Path, environment: dict[str, str], program: Path | None = None
+) -> tuple[Path, Path]:
     """Register the real host in `profile` as `moodtune install` would; (pid file, log file).
+    With a `program`, that Python script is registered in the host's place.
 
     The manifest points to a wrapper that notes each host's pid before handing over to the
     installer's launcher (the same process, by exec), so a test can kill the host.
@@ -284,16 +145,21 @@ def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) ->
     launcher = install.write_launcher(system, sys.executable, environment)
     pid_file = host_dir / "host.pids"
     wrapper = host_dir / "moodtune-host-test"
-    wrapper.write_text(f'#!/bin/sh\necho $$ >> "{pid_file}"\nexec "{launcher}" "$@"\n')
+    start = f'exec "{launcher}" "$@"'
+    if program is not None:
+        start = f'PYTHONPATH="{REPO}" exec "{sys.executable}" "{program}" "$@"'
+    wrapper.write_text(f'#!/bin/sh\necho $$ >> "{pid_file}"\n{start}\n')
     wrapper.chmod(0o755)
     manifest = profile / "NativeMessagingHosts" / f"{install.HOST_NAME}.json"
     install.write_manifest(manifest, wrapper, [install.EXTENSION_ID])
     return pid_file, host_dir / install.LOG_NAME
 
 
-def launch_chromium(playwright, profile: Path, standin_port: int):
+def launch_chromium(playwright, profile: Path, standin_port: int, autoplay_allowed: bool = True):
     """Chromium with the extension loaded, in `profile`, reaching only the stand-in at
-    `standin_port`."""
+    `standin_port`. Without `autoplay_allowed`, it refuses sound until a click in the tab, as
+    for a listener new to YouTube Music."""
+    autoplay = "no-user-gesture-required" if autoplay_allowed else "user-gesture-required"
     return playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=str(CHROMIUM),
@@ -314,9 +180,66 @@ def launch_chromium(playwright, profile: Path, standin_port: int):
             "--ignore-certificate-errors",
             # A listener's browser lets YouTube Music start by itself (it has played there
             # before); a fresh profile would wait for a click in the tab.
-            "--autoplay-policy=no-user-gesture-required",
+            f"--autoplay-policy={autoplay}",
         ],
     )
+
+
+def launch_browser(
+    playwright,
+    youtube_music: tuple[StandInYouTubeMusic, int],
+    folder: Path,
+    environment: dict[str, str] | None,
+    behaviour: Behaviour,
+    autoplay_allowed: bool = True,
+    host_program: Path | None = None,
+) -> Moodtune:
+    """Chromium with moodtune, its profile in `folder`; with the host (or `host_program` in
+    its place) registered when there is an `environment` for it. (The `launch_moodtune`
+    fixture, and benchmarks, call this.)"""
+    standin, port = youtube_music
+    profile = folder / "profile"
+    host_dir = folder / "host"
+    pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
+    if environment is not None:
+        environment = {"PYTHONPATH": str(REPO), **environment}
+        pid_file, log_file = register_host(profile, host_dir, environment, host_program)
+    standin.reset(behaviour)
+    context = launch_chromium(playwright, profile, port, autoplay_allowed)
+    return Moodtune(context, standin, pid_file, log_file)
+
+
+def serve_youtube_music(folder: Path) -> tuple[StandInYouTubeMusic, ThreadingHTTPServer]:
+    """The stand-in YouTube Music, its videos made in `folder`, serving."""
+    standin = StandInYouTubeMusic(
+        make_track_video(folder / "track.webm").read_bytes(),
+        make_track_video(folder / "ad.webm", AD_SECONDS, colour=(40, 180, 240)).read_bytes(),
+    )
+    return standin, standin.serve(*self_signed_certificate(folder))
+
+
+def fill_music_database(path: Path) -> Path:
+    """A music store at `path` filled from recorded YouTube Music responses, for every emotion
+    in English and Hindi.
+
+    The real recommender fetches through the replaying adapter, with its clock set two hours
+    back: the answers are then fresh (their time-to-live is hours), so the host never goes
+    online, and the tracks the seeding offered are no longer held back as recently offered.
+    """
+    from ytmusic_replay import Replay, replay_client
+
+    from host.music import Recommender
+    from host.music.store import Store
+    from host.vocabulary import EMOTIONS
+
+    store = Store(path)
+    two_hours_ago = time.time() - 2 * 3600
+    recommender = Recommender(store, replay_client(Replay()), clock=lambda: two_hours_ago)
+    for emotion in EMOTIONS:
+        for language in ("en", "hi"):
+            recommender.recommend(emotion, language, "match")
+    store.close()
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -332,9 +255,7 @@ def playwright_instance():
 @pytest.fixture(scope="session")
 def youtube_music(tmp_path_factory) -> Iterator[tuple[StandInYouTubeMusic, int]]:
     """The stand-in YouTube Music, serving; (stand-in, port)."""
-    folder = tmp_path_factory.mktemp("standin")
-    standin = StandInYouTubeMusic(make_track_video(folder / "track.webm").read_bytes())
-    server = standin.serve(*self_signed_certificate(folder))
+    standin, server = serve_youtube_music(tmp_path_factory.mktemp("standin"))
     yield standin, server.server_address[1]
     server.shutdown()
 
@@ -345,22 +266,31 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
     standin, port = youtube_music
     contexts = []
 
-    def launch(environment: dict[str, str] | None) -> Moodtune:
-        """Without an environment, no host is registered."""
-        profile = tmp_path / "profile"
-        host_dir = tmp_path / "host"
-        pid_file, log_file = host_dir / "host.pids", host_dir / install.LOG_NAME
-        if environment is not None:
-            environment = {"PYTHONPATH": str(REPO), **environment}
-            pid_file, log_file = register_host(profile, host_dir, environment)
-        standin.watched.clear()
-        context = launch_chromium(playwright_instance, profile, port)
-        contexts.append(context)
-        return Moodtune(context, standin, pid_file, log_file)
+    def launch(
+        environment: dict[str, str] | None,
+        behaviour: Behaviour | None = None,
+        autoplay_allowed: bool = True,
+        host_program: Path | None = None,
+    ) -> Moodtune:
+        """Without an environment, no host is registered. Without `autoplay_allowed`, the
+        browser refuses sound until a click in the tab, as for a listener new to YouTube Music.
+        With a `host_program`, that script stands in for the host."""
+        moodtune = launch_browser(
+            playwright_instance,
+            (standin, port),
+            tmp_path,
+            environment,
+            behaviour or Behaviour(),
+            autoplay_allowed,
+            host_program,
+        )
+        contexts.append(moodtune.context)
+        return moodtune
 
     yield launch
     for context in contexts:
         context.close()
+    standin.reset(Behaviour())  # the next test, or another module's browser, meets the default
 
 
 @pytest.fixture(scope="session")
@@ -375,28 +305,8 @@ def happy_face_video(tmp_path_factory, fer_sample) -> Path:
 
 @pytest.fixture(scope="session")
 def music_database(tmp_path_factory) -> Path:
-    """A music store filled from recorded YouTube Music responses, for every emotion in
-    English and Hindi.
-
-    The real recommender fetches through the replaying adapter, with its clock set two hours
-    back: the answers are then fresh (their time-to-live is hours), so the host never goes
-    online, and the tracks the seeding offered are no longer held back as recently offered.
-    """
-    from ytmusic_replay import Replay, replay_client
-
-    from host.music import Recommender
-    from host.music.store import Store
-    from host.vocabulary import EMOTIONS
-
-    path = tmp_path_factory.mktemp("music") / DB_NAME
-    store = Store(path)
-    two_hours_ago = time.time() - 2 * 3600
-    recommender = Recommender(store, replay_client(Replay()), clock=lambda: two_hours_ago)
-    for emotion in EMOTIONS:
-        for language in ("en", "hi"):
-            recommender.recommend(emotion, language, "match")
-    store.close()
-    return path
+    """A music store filled from recorded YouTube Music responses (see fill_music_database)."""
+    return fill_music_database(tmp_path_factory.mktemp("music") / DB_NAME)
 
 
 @pytest.fixture
