@@ -29,7 +29,8 @@ const browser = Object.fromEntries(
     'sessionStorage', 'localStorage', 'setTimeout', 'clearTimeout', 'setInterval',
     'clearInterval', 'requestAnimationFrame', 'structuredClone', 'fetch', 'URL',
     'URLSearchParams', 'WebSocket', 'Event', 'CustomEvent', 'KeyboardEvent',
-    'MutationObserver', 'Image', 'Option', 'HTMLElement', 'DOMException', 'Blob',
+    'MutationObserver', 'Image', 'Option', 'HTMLElement', 'HTMLInputElement', 'DOMException',
+    'Blob',
   ].map((name) => [name, 'readonly']),
 );
 
