@@ -71,7 +71,9 @@ def export(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    members = [keras.models.load_model(path) for path in keras_paths]
+    # Not compiled: only the forward pass is exported, and a student's distillation loss is
+    # training's business.
+    members = [keras.models.load_model(path, compile=False) for path in keras_paths]
     model = inference_model(members, flip_average)
     path = out / MODEL_FILE
     path.write_bytes(to_tflite(model, int8, calibration))
@@ -158,29 +160,26 @@ def record_measurements(
 
 def describe_run(run_dir: Path, model_dir: Path) -> dict:
     """A training run's command, recipe and wall time; copies its curves to model_dir."""
-    from training.train import plot_curves
+    from training.cli import command_line
+    from training.recipe import Recipe
+    from training.train import epochs_done, plot_curves
 
     run = json.loads((run_dir / "run.json").read_text())
+    recipe = Recipe.from_dict(run["recipe"])
     plot_curves(run_dir / "log.csv", model_dir / f"learning_curves_{run_dir.name}.png")
-    command = (
-        f"python -m training train --data {run['data']} --out {run_dir} "
-        f"--epochs {run['epochs']} --seed {run['seed']}"
-    )
-    blocks = run.get("architecture", {}).get("blocks")
-    if blocks:
-        command += " --blocks " + ",".join(str(n) for n in blocks)
-    if run.get("workers", 1) > 1:
-        command += f" --workers {run['workers']}"
+    command = command_line(recipe, run["data"], str(run_dir), run.get("workers", 1))
     if run.get("backend", "tensorflow") != "tensorflow":
         command = f"KERAS_BACKEND={run['backend']} {command}"
     return {
         "command": command,
-        "epochs": run["epochs"],
-        "seed": run["seed"],
+        "epochs": recipe.epochs,
+        "epochs_trained": epochs_done(run_dir / "log.csv"),
+        "seed": recipe.seed,
         "wall_seconds": round(sum(run["wall_seconds"]), 1),
         "device": run.get("device", "CPU"),
         "params": run["params"],
         "forward_mflops": run["forward_mflops"],
         "train_counts": run["train_counts"],
-        "hyperparameters": run["hyperparameters"],
+        "holdout_counts": run.get("holdout_counts"),
+        "recipe": run["recipe"],
     }
