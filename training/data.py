@@ -42,12 +42,16 @@ class Dataset:
 
 
 def split_holdout(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """(the rest, a held-out slice): `fraction` of each class, chosen at random from `seed`."""
+    """(the rest, a held-out slice): `fraction` of each class, chosen at random from `seed`.
+
+    Each class with two or more images gives at least one, so a small sample has a slice too.
+    """
     rng = np.random.default_rng([seed, 0x401D])
     held = []
     for label in range(len(LABELS)):
         rows = np.flatnonzero(dataset.labels == label)
-        held.append(rng.permutation(rows)[: round(fraction * len(rows))])
+        count = max(1, round(fraction * len(rows))) if len(rows) > 1 else 0
+        held.append(rng.permutation(rows)[:count])
     held_rows = np.sort(np.concatenate(held))
     kept_rows = np.setdiff1d(np.arange(len(dataset)), held_rows)
     return dataset.subset(kept_rows), dataset.subset(held_rows)
