@@ -41,10 +41,10 @@ def test_training_writes_model_log_curves_and_resumes(trained, fer_sample, tmp_p
     for name in ("model.keras", "last.keras", "log.csv", "curves.png", "run.json"):
         assert (run / name).is_file(), name
     assert epochs_done(run / "log.csv") == 2
-    # Finished: rerunning the same recipe trains nothing more but records the sitting.
+    # Finished: rerunning the same command trains nothing more.
+    log = (run / "log.csv").read_text()
     train(str(fer_sample), str(run), TINY, verbose=0)
-    assert epochs_done(run / "log.csv") == 2
-    assert len(json.loads((run / "run.json").read_text())["wall_seconds"]) == 2
+    assert (run / "log.csv").read_text() == log
 
 
 def test_a_run_stopped_between_checkpoints_reruns_the_lost_epochs(trained, fer_sample, tmp_path):
@@ -85,6 +85,11 @@ def test_a_killed_run_keeps_its_checkpoint_and_wall_time(fer_sample, tmp_path, m
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["checkpoint_epochs"] == 1
     assert len(info["wall_seconds"]) == 1 and info["wall_seconds"][0] > 0
+    # Rerun, the same command trains the epoch it lacks, as a second sitting.
+    monkeypatch.setattr(training_run, "laid_end_to_end", lay_out)
+    training_run.train(str(fer_sample), str(tmp_path), TINY, verbose=0)
+    assert training_run.epochs_done(tmp_path / "log.csv") == 2
+    assert len(json.loads((tmp_path / "run.json").read_text())["wall_seconds"]) == 2
 
 
 def test_tflite_agrees_with_keras(trained, fer_sample):

@@ -77,7 +77,8 @@ def random_gamma(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
 def random_jpeg(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """The uint8 image re-encoded as a JPEG of random quality, sometimes (the artefacts of
     FER-2013's web sources, and their absence in studio photos, should not carry meaning)."""
-    if rng.random() >= cfg.jpeg_probability:
+    # An option that is off draws no random numbers, so recipes without it replay as they ran.
+    if not cfg.jpeg_probability or rng.random() >= cfg.jpeg_probability:
         return image
     quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
     _, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -87,7 +88,7 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
 def random_blur(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """The image softened by a Gaussian of random width, sometimes (out-of-focus webcams, faces
     enlarged from a few pixels)."""
-    if rng.random() >= cfg.blur_probability:
+    if not cfg.blur_probability or rng.random() >= cfg.blur_probability:
         return image
     return cv2.GaussianBlur(image, (0, 0), rng.uniform(*cfg.blur_sigma))
 
@@ -96,9 +97,9 @@ def random_illumination(images: np.ndarray, rng: np.random.Generator, cfg: Augme
     """Multiply some images (N, H, W) float32 by a linear brightness ramp at a random angle,
     in place: light from one side, which per-image standardisation does not cancel."""
     n, height, width = images.shape
-    chosen = np.flatnonzero(rng.random(n) < cfg.illumination_probability)
-    if not len(chosen):
+    if not cfg.illumination_probability:
         return
+    chosen = np.flatnonzero(rng.random(n) < cfg.illumination_probability)
     angle = rng.uniform(0, 2 * np.pi, len(chosen))
     strength = rng.uniform(0, cfg.illumination_strength, len(chosen))
     ys, xs = np.mgrid[-1 : 1 : height * 1j, -1 : 1 : width * 1j]

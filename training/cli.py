@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--val", default=None, help="image folder to measure accuracy on")
     export.add_argument(
         "--run", nargs="*", default=(), help="each model's training run folder (recipe, curves)"
+    )
+    export.add_argument(
+        "--against",
+        default=None,
+        help="a model folder (the shipped one) to measure side by side: latency in interleaved "
+        "sittings, and val accuracy with --val",
     )
 
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
@@ -238,9 +245,16 @@ def run_export(args: argparse.Namespace) -> int:
     if args.int8 and not args.calibration:
         print("python -m training export: --int8 needs --calibration DIR", file=sys.stderr)
         return 2
+    if args.against and Path(args.against).resolve() == Path(args.out).resolve():
+        print(
+            "python -m training export: --against must be another folder than --out "
+            "(the export would overwrite the model it is compared with)",
+            file=sys.stderr,
+        )
+        return 2
     calibration = load(args.calibration) if args.int8 else None
     path = export(args.keras, args.out, not args.no_flip, args.int8, calibration)
-    metrics = record_measurements(args.out, args.val, args.run)["metrics"]
+    metrics = record_measurements(args.out, args.val, args.run, args.against)["metrics"]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {json.dumps(metrics)}")
     return 0
 
