@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-
-# Taken before OpenCV or LiteRT are imported, for `moodtune bench`'s start-up figure.
-STARTED = time.perf_counter()
 
 
 def _subcommand_modules():
-    from host import bench, demo, install
-    from host.music import command as recommend
+    from host.commands import bench, demo, doctor, install, recommend
 
-    return (demo, bench, recommend, install)
+    return (demo, bench, recommend, install, doctor)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 APP_NAME = "moodtune"
+# The `host` package folder: its data/ and web/ files, and (from a wheel) its model/.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def data_dir() -> Path:

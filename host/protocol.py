@@ -1,29 +1,44 @@
-"""The message vocabulary between the host and the extension (mirrored in extension/protocol.js).
+"""The messages between the host and the extension, as pydantic models.
 
 Every message is a JSON object with a `type`. Commands come from the extension; events go to it.
 Validation happens here, at the process boundary: anything that does not parse becomes a
 `ProtocolError` whose `code` the host sends back in an `error` event.
+
+`python -m host.protocol --js` writes extension/protocol.js and host/web/protocol.js from these
+models and host/vocabulary.py; a test fails when the committed files differ.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-PROTOCOL_VERSION = 1
-EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-MODES = ("match", "lift", "calm")
+from host.vocabulary import (
+    MODES,
+    Emotion,
+    ErrorCode,
+    Mode,
+    MoodSource,
+    StatusState,
+    TrackReason,
+)
 
-Emotion = Literal["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
-Mode = Literal["match", "lift", "calm"]
+PROTOCOL_VERSION = 1
+HOST_NAME = "com.moodtune.host"
 ShortText = Annotated[str, Field(min_length=1, max_length=64)]
 VideoId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{6,20}$")]
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def message_type(message: type[Message]) -> str:
+    """The `type` a message class carries on the wire."""
+    [kind] = get_args(message.model_fields["type"].annotation)
+    return str(kind)
 
 
 # Commands: extension → host
@@ -92,6 +107,9 @@ class Ping(Message):
     id: Annotated[int, Field(ge=0)] | ShortText | None = None
 
 
+COMMANDS: tuple[type[Message], ...] = (
+    Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, Ping,
+)  # fmt: skip
 Command = Annotated[
     Start
     | Stop
@@ -105,10 +123,7 @@ Command = Annotated[
     | Ping,
     Field(discriminator="type"),
 ]
-COMMAND_TYPES = (
-    "start", "stop", "pause", "set_language", "set_mode", "override_mood", "feedback", "played",
-    "more_tracks", "ping",
-)  # fmt: skip
+COMMAND_TYPES: tuple[str, ...] = tuple(message_type(c) for c in COMMANDS)
 
 # Events: host → extension
 
@@ -134,7 +149,7 @@ class Status(Message):
     """What the camera side is doing: idle, starting, camera (running), paused or error."""
 
     type: Literal["status"] = "status"
-    state: Literal["idle", "starting", "camera", "paused", "error"]
+    state: StatusState
     camera: int | str | None = None
     face: bool = False
     detail: str | None = None
@@ -149,7 +164,7 @@ class EmotionEvent(Message):
     probabilities: dict[str, float]
     face: bool
     timestamp: float
-    source: Literal["camera", "override"] = "camera"
+    source: MoodSource = "camera"
 
 
 class TrackInfo(Message):
@@ -167,13 +182,13 @@ class Tracks(Message):
     emotion: Emotion
     mode: Mode
     language: str
-    reason: Literal["mood", "language", "mode", "more"]
+    reason: TrackReason
     tracks: tuple[TrackInfo, ...]
 
 
 class Error(Message):
     type: Literal["error"] = "error"
-    code: str
+    code: ErrorCode
     message: str
     fatal: bool = False
     fallback_url: str | None = None
@@ -185,12 +200,13 @@ class Pong(Message):
 
 
 Event = Hello | Status | EmotionEvent | Tracks | Error | Pong
+EVENTS: tuple[type[Message], ...] = (Hello, Status, EmotionEvent, Tracks, Error, Pong)
 
 
 class ProtocolError(ValueError):
     """A command that cannot be carried out as sent; `code` is machine-readable."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
 
@@ -230,3 +246,108 @@ def _first_problem(exc: ValidationError) -> str:
 def encode_event(event: Event) -> bytes:
     """The event as compact UTF-8 JSON."""
     return event.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+# What Chrome puts in runtime.lastError when the native port fails before or while it is open.
+HOST_NOT_FOUND = "Specified native messaging host not found."
+HOST_FORBIDDEN = "Access to the specified native messaging host is forbidden."
+
+GENERATED_JS = ("extension/protocol.js", "host/web/protocol.js")
+
+
+def javascript() -> str:
+    """The ES module both pages import: this vocabulary, with one builder per command."""
+    from host import vocabulary as v
+
+    def text(value: str) -> str:
+        assert "'" not in value and "\\" not in value, value
+        return f"'{value}'"
+
+    def strings(values: tuple[str, ...]) -> str:
+        return f"Object.freeze([{', '.join(text(value) for value in values)}])"
+
+    def names(values: tuple[str, ...]) -> str:
+        rows = "".join(f"  {_upper_snake(value)}: {text(value)},\n" for value in values)
+        return f"Object.freeze({{\n{rows}}})"
+
+    lines = [
+        "// Generated by `python -m host.protocol --js` from host/protocol.py and",
+        "// host/vocabulary.py. Do not edit: change the Python and generate again.",
+        "",
+        f"export const HOST_NAME = {text(HOST_NAME)};",
+        f"export const PROTOCOL_VERSION = {PROTOCOL_VERSION};",
+        "",
+        f"export const EMOTIONS = {strings(v.EMOTIONS)};",
+        f"export const MODES = {strings(v.MODES)};",
+        f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
+        f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
+        f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        "",
+        "// Host → extension, with their fields:",
+        *(f"//   {message_type(e):<8} {', '.join(_fields(e))}" for e in EVENTS),
+        f"export const EVENT = {names(tuple(message_type(e) for e in EVENTS))};",
+        "",
+        f"export const ERROR_CODE = {names(v.ERROR_CODES)};",
+        "",
+        "// Extension → host: one builder per command, so a misspelt field fails here.",
+        "export const command = Object.freeze({",
+        *(f"  {_builder(c)}," for c in COMMANDS),
+        "});",
+        "",
+        "// Inside the extension: popup/options → service worker, worker ↔ content script.",
+        f"export const POPUP_ACTION = {names(v.POPUP_ACTIONS)};",
+        f"export const PLAYER_COMMAND = {names(v.PLAYER_COMMANDS)};",
+        f"export const PLAYER_REPORT = {names(v.PLAYER_REPORTS)};",
+        "",
+        "// What Chrome reports in runtime.lastError when a native port fails.",
+        f"export const HOST_NOT_FOUND = {text(HOST_NOT_FOUND)};",
+        f"export const HOST_FORBIDDEN = {text(HOST_FORBIDDEN)};",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _fields(message: type[Message]) -> list[str]:
+    return [name for name in message.model_fields if name != "type"]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _upper_snake(name: str) -> str:
+    """'set_language' and 'setLanguage' both become 'SET_LANGUAGE'."""
+    spaced = "".join(f"_{c}" if c.isupper() else c for c in name)
+    return spaced.upper()
+
+
+def _builder(message: type[Message]) -> str:
+    fields = _fields(message)
+    params = ", ".join(_camel(f) for f in fields)
+    body = ", ".join(
+        [f"type: '{message_type(message)}'"]
+        + [f if _camel(f) == f else f"{f}: {_camel(f)}" for f in fields]
+    )
+    return f"{_camel(message_type(message))}: ({params}) => ({{ {body} }})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m host.protocol", description=__doc__)
+    parser.add_argument("--js", action="store_true", help=f"write {' and '.join(GENERATED_JS)}")
+    args = parser.parse_args(argv)
+    if not args.js:
+        parser.print_help()
+        return 2
+    root = Path(__file__).resolve().parent.parent
+    for name in GENERATED_JS:
+        (root / name).write_text(javascript(), encoding="utf-8")
+        print(f"wrote {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

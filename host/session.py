@@ -15,9 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from host import __version__
-from host.camera import Camera, CameraError, Frame
-from host.emotion import MODEL_DIR, EmotionModel, ModelError
-from host.mood import Mood
 from host.music import (
     MusicUnavailable,
     MusicWorker,
@@ -26,9 +23,9 @@ from host.music import (
     UnknownLanguage,
     languages,
 )
-from host.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
+from host.music.catalog import default_catalog
+from host.music.store import Store
 from host.protocol import (
-    EMOTIONS,
     Command,
     EmotionEvent,
     Error,
@@ -52,15 +49,19 @@ from host.protocol import (
     Tracks,
     parse_command,
 )
-from host.store import Store
+from host.vision.camera import Camera, CameraError, Frame
+from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError, labelled
+from host.vision.mood import Mood
+from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
+from host.vocabulary import Emotion, ErrorCode, Mode, StatusState, TrackReason
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "en"
-DEFAULT_MODE = "match"
+DEFAULT_MODE: Mode = "match"
 QUEUE_LENGTH = 10
 # Before the camera has settled on a mood, the first queue is for a neutral one.
-STARTING_EMOTION = "neutral"
+STARTING_EMOTION: Emotion = "neutral"
 
 Send = Callable[[Event], Awaitable[None]]
 FrameListener = Callable[[FrameResult, Frame], None]
@@ -87,12 +88,13 @@ class Session:
         self.model_dir = Path(model_dir)
         self.fps = fps
         self.frame_listener = frame_listener
-        self.language, self.mode = DEFAULT_LANGUAGE, DEFAULT_MODE
+        self.language: str = DEFAULT_LANGUAGE
+        self.mode: Mode = DEFAULT_MODE
         self.camera_mood: Mood | None = None
-        self.override: str | None = None
+        self.override: Emotion | None = None
         self.watcher: Watcher | None = None
         self.camera_source: int | str | None = None
-        self.state = "idle"
+        self.state: StatusState = "idle"
         self.face = False
         self._model: EmotionModel | None = None
         self._tracks_generation = 0
@@ -131,7 +133,7 @@ class Session:
             self.music.close()
 
     @property
-    def emotion(self) -> str | None:
+    def emotion(self) -> Emotion | None:
         """The mood that music follows: the manual override, else the camera's."""
         return self.override or (self.camera_mood.emotion if self.camera_mood else None)
 
@@ -187,7 +189,7 @@ class Session:
         self.language = code
         self._spawn(self._refresh_tracks("language"))
 
-    async def _override(self, emotion: str | None) -> None:
+    async def _override(self, emotion: Emotion | None) -> None:
         before = self.emotion
         self.override = emotion
         await self._send_mood()
@@ -230,7 +232,7 @@ class Session:
             await asyncio.to_thread(watcher.stop)
         self.state, self.face = "idle", False
 
-    async def _fail(self, code: str, message: str) -> None:
+    async def _fail(self, code: ErrorCode, message: str) -> None:
         self.state = "error"
         await self._status(detail=message)
         await self._error(code, message)
@@ -272,13 +274,13 @@ class Session:
     async def _send_mood(self) -> None:
         """Tell the extension the mood music follows now: the override, else the camera's."""
         mood = self.camera_mood
+        emotion: Emotion | None
+        probabilities: dict[str, float]
         if self.override is not None:
             emotion, confidence, probabilities = self.override, 1.0, {}
         elif mood is not None:
             emotion, confidence = mood.emotion, round(mood.confidence, 4)
-            probabilities = {
-                e: round(float(p), 4) for e, p in zip(EMOTIONS, mood.probabilities, strict=True)
-            }
+            probabilities = labelled(mood.probabilities)
         else:
             emotion, confidence, probabilities = None, 0.0, {}
         await self.send(
@@ -294,7 +296,7 @@ class Session:
 
     # Music
 
-    async def _refresh_tracks(self, reason: str, count: int = QUEUE_LENGTH) -> None:
+    async def _refresh_tracks(self, reason: TrackReason, count: int = QUEUE_LENGTH) -> None:
         """Ask for tracks for the current mood, mode and language; drop answers overtaken since.
 
         Commands start this as a task of its own, so a slow YouTube Music never delays the
@@ -338,7 +340,7 @@ class Session:
             Status(state=self.state, camera=self.camera_source, face=self.face, detail=detail)
         )
 
-    async def _error(self, code: str, message: str, fatal: bool = False) -> None:
+    async def _error(self, code: ErrorCode, message: str, fatal: bool = False) -> None:
         await self.send(Error(code=code, message=message, fatal=fatal))
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
@@ -348,11 +350,10 @@ class Session:
 
 def _language_code(language: str) -> str | None:
     """The code for a language given by code or display name (any case); None if unknown."""
-    wanted = language.strip().lower()
-    for code, name in languages().items():
-        if wanted in (code.lower(), name.lower()):
-            return code
-    return None
+    try:
+        return default_catalog().language(language).code
+    except UnknownLanguage:
+        return None
 
 
 def _track_info(track: Track) -> TrackInfo:

@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ytmusic_replay import Replay, replay_client
 
-from host.bench import bench
-from host.music import EMOTIONS, Recommender
-from host.store import DB_NAME, Store
+from host.commands.bench import bench
+from host.music import Recommender
+from host.music.store import DB_NAME, Store
+from host.vocabulary import EMOTIONS
 
 
 def keep_recommending(stop: threading.Event, counter: list[int]) -> None:

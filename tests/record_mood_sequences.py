@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host.emotion import EmotionModel
-from host.pipeline import FacePipeline
+from host.vision.emotion import EmotionModel
+from host.vision.pipeline import FacePipeline
 from training.videos import make_video, read_timeline
 
 HERE = Path(__file__).resolve().parent

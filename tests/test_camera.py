@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from host.camera import Camera, CameraError
+from host.vision.camera import Camera, CameraError
 from training.videos import make_video
 
 

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import pytest
 
-from host.demo import SAMPLE_VIDEO, camera_source, running_demo
+from host.commands.demo import SAMPLE_VIDEO, camera_source, running_demo
 from host.transports.web import PREVIEW_WIDTH, WebTransport
 
 REPO = Path(__file__).resolve().parent.parent

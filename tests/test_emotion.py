@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from host.emotion import EmotionModel, ModelError
-from host.protocol import EMOTIONS
+from host.vision.emotion import EmotionModel, ModelError
+from host.vocabulary import EMOTIONS
 from training.data import load_image_folder
 
 
@@ -26,7 +26,8 @@ def test_shipped_model_reads_real_faces(model_dir, fer_sample):
 
 def test_host_never_imports_tensorflow(model_dir):
     code = (
-        "import sys; from host.session import Session; from host.emotion import EmotionModel; "
+        "import sys; from host.session import Session; "
+        "from host.vision.emotion import EmotionModel; "
         f"EmotionModel.load({str(model_dir)!r}); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
     )

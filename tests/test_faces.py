@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from host.faces import CROP_SIZE, Box, FaceFinder, crop_face
+from host.vision.faces import CROP_SIZE, Box, FaceFinder, crop_face
 from training.data import image_files, read_gray
 
 FRAME_H, FRAME_W = 480, 640
@@ -73,8 +73,8 @@ def test_primary_face_is_the_larger_one_and_stays_while_both_are_in_view(faces):
 def test_crop_follows_the_model_contract_even_at_the_frame_edge():
     gray = np.arange(FRAME_H * FRAME_W, dtype=np.uint32).reshape(FRAME_H, FRAME_W) % 251
     gray = gray.astype(np.uint8)
-    inside = crop_face(gray, Box(100, 100, 200, 200))
-    edge = crop_face(gray, Box(-30, 400, 120, 120))
+    inside = crop_face(gray, Box(100, 100, 200, 200), margin=0.02)
+    edge = crop_face(gray, Box(-30, 400, 120, 120), margin=0.02)
     assert inside.shape == edge.shape == (CROP_SIZE, CROP_SIZE)
     assert inside.dtype == np.uint8
 

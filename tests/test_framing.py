@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from host.framing import MAX_INCOMING, MAX_OUTGOING, FramingError, read_frame, write_frame
+from host.transports.framing import (
+    MAX_INCOMING,
+    MAX_OUTGOING,
+    FramingError,
+    read_frame,
+    write_frame,
+)
 
 
 class TrickleStream(io.RawIOBase):

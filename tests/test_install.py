@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
-from host import install
-from host.install import EXTENSION_ID, HOST_NAME, System
+from host.commands import doctor, install
+from host.commands.install import EXTENSION_ID, HOST_NAME, System
 
 REPO = Path(__file__).resolve().parent.parent
 ORIGIN = f"chrome-extension://{EXTENSION_ID}/"
@@ -216,7 +216,7 @@ def test_windows_uninstall_deletes_the_keys_and_the_files(tmp_path):
 def test_doctor_accepts_a_fresh_registration(tmp_path):
     system = make_system(tmp_path, "linux")
     install.install(["brave"], system)
-    check = install.check_registration("brave", system)
+    check = doctor.check_registration("brave", system)
     assert check.ok, check.detail
 
 
@@ -239,7 +239,7 @@ def test_doctor_names_what_is_wrong_with_a_registration_and_the_fix(tmp_path, br
     system = make_system(tmp_path, "linux")
     [entry] = install.install(["chrome"], system)
     break_it(entry, system)
-    check = install.check_registration("chrome", system)
+    check = doctor.check_registration("chrome", system)
     assert not check.ok
     assert complaint in check.detail
     assert check.fix == "moodtune install --browser chrome"
@@ -248,17 +248,17 @@ def test_doctor_names_what_is_wrong_with_a_registration_and_the_fix(tmp_path, br
 def test_doctor_on_windows_needs_the_key_to_point_to_the_manifest(tmp_path):
     system = make_system(tmp_path, "win32")
     install.install(["chrome"], system)
-    assert install.check_registration("chrome", system).ok
+    assert doctor.check_registration("chrome", system).ok
     key = rf"Software\Google\Chrome\NativeMessagingHosts\{HOST_NAME}"
     system.registry.write(key, r"C:\elsewhere\host.json")
-    assert "points to" in install.check_registration("chrome", system).detail
+    assert "points to" in doctor.check_registration("chrome", system).detail
     system.registry.delete(key)
-    assert "no registry key" in install.check_registration("chrome", system).detail
+    assert "no registry key" in doctor.check_registration("chrome", system).detail
 
 
 def test_doctor_checks_only_the_browsers_that_were_set_up(tmp_path, model_dir):
     system = make_system(tmp_path, "linux")
-    nothing = install.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
+    nothing = doctor.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
     assert [c.name for c in nothing if not c.ok] == [
         "camera",
         "chrome registration",
@@ -267,7 +267,7 @@ def test_doctor_checks_only_the_browsers_that_were_set_up(tmp_path, model_dir):
         "edge registration",
     ]
     install.install(["chromium"], system, python="/nonexistent/python")
-    checks = install.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
+    checks = doctor.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
     assert [(c.name, c.ok) for c in checks] == [
         ("model", True),
         ("camera", False),
@@ -277,8 +277,8 @@ def test_doctor_checks_only_the_browsers_that_were_set_up(tmp_path, model_dir):
 
 
 def test_doctor_model_check_names_the_missing_file(tmp_path, model_dir):
-    assert install.check_model(model_dir).ok
-    check = install.check_model(tmp_path)
+    assert doctor.check_model(model_dir).ok
+    check = doctor.check_model(tmp_path)
     assert not check.ok
     assert "model.json" in check.detail
 
@@ -289,8 +289,8 @@ def test_doctor_camera_check_reads_a_video_file(tmp_path):
     for _ in range(3):
         writer.write(np.full((48, 64, 3), 128, np.uint8))
     writer.release()
-    assert install.check_camera(str(video)).ok
-    missing = install.check_camera(str(tmp_path / "gone.avi"))
+    assert doctor.check_camera(str(video)).ok
+    missing = doctor.check_camera(str(tmp_path / "gone.avi"))
     assert not missing.ok
     assert "no video file" in missing.detail
 
@@ -300,7 +300,7 @@ def test_doctor_starts_the_real_host_through_the_launcher(tmp_path):
     system = make_system(tmp_path, "linux")
     environment = {"MOODTUNE_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(REPO)}
     launcher = install.write_launcher(system, sys.executable, environment)
-    check = install.check_host_starts(launcher)
+    check = doctor.check_host_starts(launcher)
     assert check.ok, (check.detail, (system.host_dir / "host.log").read_text())
     assert "says hello" in check.detail
 
@@ -310,7 +310,9 @@ def test_doctor_starts_the_real_host_through_the_launcher(tmp_path):
 
 def run_command(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="moodtune")
-    install.register(parser.add_subparsers(dest="command", required=True))
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    install.register(subcommands)
+    doctor.register(subcommands)
     args = parser.parse_args(argv)
     return args.run(args)
 

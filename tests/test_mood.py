@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host.mood import MoodSettings, MoodTracker
-from host.protocol import EMOTIONS
+from host.vision.mood import MoodSettings, MoodTracker
+from host.vocabulary import EMOTIONS
 
 MOOD_DATA = Path(__file__).resolve().parent / "data" / "mood"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ytmusicapi.constants import SUPPORTED_LOCATIONS
 
-from host.music import EMOTIONS, MODES, UnknownLanguage, languages
+from host.music import UnknownLanguage, languages
 from host.music.catalog import (
     default_catalog,
     load_catalog,
@@ -18,6 +18,7 @@ from host.music.catalog import (
 )
 from host.music.matching import find_category, mentions, title_matches
 from host.music.models import Category
+from host.vocabulary import EMOTIONS, MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "host" / "data" / "music.json"

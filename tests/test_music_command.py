@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from ytmusic_replay import Replay, replay_client
 
+from host.commands.recommend import recommend_command, register
 from host.music import Recommender
-from host.music.command import recommend_command, register
-from host.store import DB_NAME, Store
+from host.music.store import DB_NAME, Store
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN = "import sys; from host.music.command import recommend_command as r; sys.exit(r(sys.argv[1:]))"
+RUN = (
+    "import sys; from host.commands.recommend import recommend_command as r; "
+    "sys.exit(r(sys.argv[1:]))"
+)
 
 
 @pytest.fixture

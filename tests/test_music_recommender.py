@@ -9,10 +9,11 @@ import pytest
 import requests
 from ytmusic_replay import FIXTURES, Answer, ManualClock, Replay, replay_client
 
-from host.music import EMOTIONS, MODES, MusicUnavailable, Recommender, UnknownLanguage
+from host.music import MusicUnavailable, Recommender, UnknownLanguage
 from host.music.cache import LISTINGS_TTL_S
 from host.music.catalog import default_catalog
-from host.store import DB_NAME, Store
+from host.music.store import DB_NAME, Store
+from host.vocabulary import EMOTIONS, MODES
 
 HOUR = 3600.0
 CATALOG = default_catalog()

@@ -10,7 +10,7 @@ from ytmusic_replay import ManualClock, replay_client
 
 from host.music import MusicWorker, Recommender, UnknownLanguage
 from host.music.cache import LISTINGS_TTL_S
-from host.store import DB_NAME, Store
+from host.music.store import DB_NAME, Store
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def test_a_wheel_carries_the_model_and_the_host_loads_it_from_there(tmp_path):
     ).read_bytes()
     loaded = subprocess.run(
         [sys.executable, "-c",
-         "from host.emotion import MODEL_DIR, EmotionModel; EmotionModel.load(); print(MODEL_DIR)"],
+         "from host.vision.emotion import MODEL_DIR, EmotionModel; "
+         "EmotionModel.load(); print(MODEL_DIR)"],
         cwd=tmp_path, env={"PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr

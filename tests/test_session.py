@@ -11,9 +11,9 @@ import requests
 from ytmusic_replay import replay_client
 
 from host.music import MusicWorker, Recommender
+from host.music.store import DB_NAME, Store
 from host.protocol import Event
 from host.session import Session
-from host.store import DB_NAME, Store
 
 
 class Listener:

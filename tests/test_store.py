@@ -10,7 +10,7 @@ import time
 import pytest
 
 from host import paths
-from host.store import DB_NAME, KEEP_S, SCORE_LIMIT, Store
+from host.music.store import DB_NAME, KEEP_S, SCORE_LIMIT, Store
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_a_failed_write_leaves_nothing_behind(store):
 def test_a_garbage_file_is_moved_aside_and_rebuilt(tmp_path, caplog):
     path = tmp_path / DB_NAME
     path.write_bytes(b"this is not a database" * 100)
-    with caplog.at_level(logging.WARNING, logger="host.store"):
+    with caplog.at_level(logging.WARNING, logger="host.music.store"):
         store = Store(path)
     store.cache_put("k", "v")
     assert store.cache_get("k").value == "v"
@@ -127,7 +127,7 @@ def test_a_database_damaged_inside_is_moved_aside_and_rebuilt(tmp_path, caplog):
     assert len(data) > 8 * page
     data[2 * page : 6 * page] = b"\x55" * (4 * page)
     path.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING, logger="host.store"):
+    with caplog.at_level(logging.WARNING, logger="host.music.store"):
         rebuilt = Store(path)
     assert rebuilt.history_since("played", 0.0) == set()
     rebuilt.add_history(["fresh"], "played", at=2.0e9)
@@ -159,7 +159,7 @@ def test_corruption_found_while_running_is_moved_aside_and_the_call_answered(tmp
     store = Store(path)
     store.cache_put("k", "v")
     store._conn = _MalformedOnce(store._conn)
-    with caplog.at_level(logging.WARNING, logger="host.store"):
+    with caplog.at_level(logging.WARNING, logger="host.music.store"):
         assert store.cache_get("k") is None, "answered from the rebuilt, empty store"
     store.cache_put("k2", "v2")
     assert store.cache_get("k2").value == "v2"

@@ -95,7 +95,7 @@ def test_a_killed_run_keeps_its_checkpoint_and_wall_time(fer_sample, tmp_path, m
 def test_tflite_agrees_with_keras(trained, fer_sample):
     import keras
 
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
     from training.export import inference_model
 
     run, exported = trained
@@ -115,7 +115,7 @@ def test_tflite_agrees_with_keras(trained, fer_sample):
 def test_an_ensemble_exports_as_one_model_averaging_its_members(trained, fer_sample, tmp_path):
     import keras
 
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
     from training.train import train
 
     run, _ = trained

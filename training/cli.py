@@ -217,7 +217,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from host.emotion import MODEL_DIR, ModelError
+    from host.vision.emotion import MODEL_DIR, ModelError
     from training.evaluate import evaluate, plot_confusion
 
     try:
@@ -275,7 +275,7 @@ def run_haar_framing(args: argparse.Namespace) -> int:
 
 
 def run_calibrate_mood(args: argparse.Namespace) -> int:
-    from host.emotion import MODEL_DIR
+    from host.vision.emotion import MODEL_DIR
     from training.mood_calibration import calibrate
 
     rows = calibrate(args.data, args.model_dir or MODEL_DIR)

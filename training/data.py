@@ -13,7 +13,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+from host.vocabulary import EMOTIONS
+
+LABELS = EMOTIONS
 IMAGE_SIZE = 48
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 CSV_SPLITS = {"train": "Training", "val": "PublicTest", "test": "PrivateTest"}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from host.emotion import MODEL_DIR, EmotionModel
-from host.faces import Box, FaceFinder, crop_face
+from host.vision.emotion import MODEL_DIR, EmotionModel
+from host.vision.faces import Box, FaceFinder, crop_face
 from training.data import LABELS, image_files, read_gray
 
 

@@ -17,10 +17,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from host.emotion import CONTRACT_FILE, MODEL_FILE
-from host.faces import CROP_MARGIN, CROP_SIZE
+from host.vision.emotion import CONTRACT_FILE, MODEL_FILE
+from host.vision.faces import CROP_SIZE
 from training import architectures  # noqa: F401  (registers Standardize for loading)
 from training.data import LABELS, Dataset
+
+# The crop the host cuts around a Haar box: its side is the box's times (1 + CROP_MARGIN), chosen
+# so live crops frame a face as FER-2013's do (`python -m training haar-framing`). The export
+# writes it into model.json, which is where the host reads it; changing it needs a re-export.
+CROP_MARGIN = 0.02
 
 CALIBRATION_IMAGES = 500
 # Issue 14's rule for shipping a new model, written before its candidate was measured: better
@@ -90,7 +95,7 @@ def export(
             "margin": CROP_MARGIN,
             "rule": "square of side max(w, h) * (1 + margin) centred on the Haar box, edges "
             "replicated; INTER_AREA when shrinking, INTER_LINEAR when enlarging "
-            "(host/faces.py crop_face)",
+            "(host/vision/faces.py crop_face)",
         },
         "ensemble_members": len(members),
         "flip_average": flip_average,
@@ -108,7 +113,7 @@ def measure_latency_ms(model_dir: str | Path, runs: int = 1000, repeats: int = 5
     On a shared machine one sitting can land well above the model's real speed, so the runs are
     split into `repeats` sittings: the median of their medians, and the spread of those medians.
     """
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
 
     model = EmotionModel.load(model_dir, threads=1)
     crop = np.random.default_rng(0).integers(0, 256, (CROP_SIZE, CROP_SIZE), np.uint8)

@@ -4,7 +4,7 @@
 
 Each crop is padded with its own edge pixels, enlarged, and searched with the host's face finder;
 the box's centre and side, as fractions of the crop, tell the crop rule that reproduces the
-dataset's framing live (host/faces.py CROP_MARGIN).
+dataset's framing live (training/export.py CROP_MARGIN, written into model.json).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from host.faces import FaceFinder
+from host.vision.faces import FaceFinder
 from training.data import image_files, read_gray
 
 ENLARGE = 4

@@ -4,7 +4,7 @@
 
 Builds two camera-like videos of real faces (training/videos.py): faces that change expression
 every few seconds, and steady faces held for a minute each. The host's pipeline reads every frame
-once; then each candidate setting of host/mood.py replays those readings, scored as
+once; then each candidate setting of host/vision/mood.py replays those readings, scored as
 `moodtune bench` scores them: latency from an expression change to the mood event, and false
 switches per minute on the steady faces.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from host.bench import score_mood
-from host.emotion import MODEL_DIR, EmotionModel
-from host.mood import MoodSettings, MoodTracker
-from host.pipeline import FacePipeline
+from host.vision.emotion import MODEL_DIR, EmotionModel
+from host.vision.mood import MoodSettings, MoodTracker
+from host.vision.pipeline import FacePipeline
+from host.vision.scoring import score_mood
 from training.videos import make_video
 
 GRID = {
@@ -39,7 +39,7 @@ def read_video(video: Path, model: EmotionModel) -> list[np.ndarray | None]:
     """The model's probabilities for every frame (None where no face was found)."""
     pipeline = FacePipeline(model)
     capture = cv2.VideoCapture(str(video))
-    readings = []
+    readings: list[np.ndarray | None] = []
     while True:
         ok, image = capture.read()
         if not ok:

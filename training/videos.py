@@ -50,11 +50,10 @@ def face_patch(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded = cv2.copyMakeBorder(face, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     side = round(FACE_PX * (1 + 2 * CONTEXT))
     patch = cv2.resize(padded, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    mask = np.zeros((side, side), np.float32)
+    sharp = np.zeros((side, side), np.float32)
     edge = round(side * CONTEXT * 0.5)
-    mask[edge:-edge, edge:-edge] = 1.0
-    mask = cv2.GaussianBlur(mask, (0, 0), edge / 2)
-    return patch, mask
+    sharp[edge:-edge, edge:-edge] = 1.0
+    return patch, cv2.GaussianBlur(sharp, (0, 0), edge / 2)
 
 
 def render(
@@ -92,7 +91,7 @@ def make_video(
     """Write the video and its timeline JSON; returns the timeline."""
     rng = np.random.default_rng(seed)
     out = Path(out)
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), FPS, FRAME_SIZE)
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), FPS, FRAME_SIZE)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write video {out}")
     base = background(rng)

@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from host.music.catalog import EMOTIONS, MODES
 from host.music.errors import MusicUnavailable, UnknownLanguage
 from host.music.recommender import Recommender
+from host.music.store import DB_NAME, Store
 from host.paths import data_dir
-from host.store import DB_NAME, Store
+from host.vocabulary import EMOTIONS, MODES
 
 
 def main(argv: list[str] | None = None) -> int:

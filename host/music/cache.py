@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from host.music.client import MusicClient
 from host.music.errors import FetchFailed
 from host.music.models import Category, PlaylistRef, Song
-from host.store import Store
+from host.music.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from host.music.errors import UnknownLanguage
-
-EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-MODES = ("match", "lift", "calm")
+from host.vocabulary import EMOTIONS, MODES, Emotion, Mode
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class Catalog:
     """The loaded music table."""
 
     moods: Mapping[str, Mood]
-    plans: Mapping[tuple[str, str], tuple[Mood, ...]]
+    plans: Mapping[tuple[Emotion, Mode], tuple[Mood, ...]]
     languages: Mapping[str, Language]
 
     def language(self, code_or_name: str) -> Language:

@@ -53,9 +53,9 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(*args, **kwargs)
 
 
 class MusicClient:
@@ -127,17 +127,17 @@ class MusicClient:
 
     def radio(self, location: str | None, video_id: str) -> list[Song]:
         """Return the radio YouTube Music plays after `video_id` in `location`, minus that song."""
+
+        def fetch() -> list[Song]:
+            api = self._api(location)
+            tracks = api.get_watch_playlist(video_id, radio=True, limit=RADIO_LIMIT)["tracks"]
+            if not isinstance(tracks, list):
+                raise TypeError(f"the radio's tracks are a {type(tracks).__name__}, not a list")
+            return [song for song in parsers.songs(tracks) if song.video_id != video_id]
+
         return self._call(
             f"radio after {video_id}",
-            lambda: [
-                song
-                for song in parsers.songs(
-                    self._api(location).get_watch_playlist(video_id, radio=True, limit=RADIO_LIMIT)[
-                        "tracks"
-                    ]
-                )
-                if song.video_id != video_id
-            ],
+            fetch,
         )
 
     def _api(self, location: str | None) -> YTMusic:

@@ -26,12 +26,13 @@ from typing import TypeVar
 from urllib.parse import quote_plus
 
 from host.music.cache import MusicCache
-from host.music.catalog import EMOTIONS, Catalog, Language, Mood, default_catalog
+from host.music.catalog import Catalog, Language, Mood, default_catalog
 from host.music.client import MusicClient
 from host.music.errors import FetchFailed, MusicUnavailable
 from host.music.matching import find_category, mentions
 from host.music.models import PlaylistRef, Song, Track
-from host.store import Scores, Store
+from host.music.store import Scores, Store
+from host.vocabulary import EMOTIONS
 
 log = logging.getLogger(__name__)
 

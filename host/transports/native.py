@@ -14,7 +14,7 @@ import sys
 import threading
 from typing import BinaryIO
 
-from host.framing import FramingError, read_frame, write_frame
+from host.transports.framing import FramingError, read_frame, write_frame
 
 log = logging.getLogger("host.native")
 
@@ -68,6 +68,7 @@ async def _serve(frames_in: BinaryIO, frames_out: BinaryIO) -> int:
             if isinstance(item, FramingError):
                 await send(Error(code="bad_frame", message=str(item), fatal=True))
                 return 1
+            assert isinstance(item, bytes)
             await session.handle(item)
     except BrokenPipeError:
         return 0

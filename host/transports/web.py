@@ -25,12 +25,14 @@ import cv2
 import numpy as np
 from aiohttp import WSMsgType, web
 
-from host.camera import Frame
-from host.faces import Box
-from host.pipeline import FrameResult
-from host.protocol import EMOTIONS, EmotionEvent, Event, Hello, Status, Tracks, encode_event
+from host.paths import PACKAGE_DIR
+from host.protocol import EmotionEvent, Event, Hello, Status, Tracks, encode_event
+from host.vision.camera import Frame
+from host.vision.emotion import labelled
+from host.vision.faces import Box
+from host.vision.pipeline import FrameResult
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = PACKAGE_DIR / "web"
 HOST = "127.0.0.1"
 PREVIEW_FPS = 10.0
 PREVIEW_WIDTH = 480  # the preview is downscaled to at most this width before encoding
@@ -49,7 +51,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
-STATIC_FILES = {"demo.js": "text/javascript", "demo.css": "text/css"}
+STATIC_FILES = {
+    "demo.js": "text/javascript",
+    "protocol.js": "text/javascript",
+    "demo.css": "text/css",
+}
 
 Handle = Callable[[bytes], Awaitable[None]]
 
@@ -258,11 +264,7 @@ async def _deliver(socket_: web.WebSocketResponse, outbox: asyncio.Queue[str]) -
 
 def _live_message(result: FrameResult) -> str:
     """This frame's face and raw model probabilities, for the page's bars."""
-    probabilities = None
-    if result.probabilities is not None:
-        probabilities = {
-            e: round(float(p), 4) for e, p in zip(EMOTIONS, result.probabilities, strict=True)
-        }
+    probabilities = None if result.probabilities is None else labelled(result.probabilities)
     return json.dumps(
         {"type": "live", "face": result.box is not None, "probabilities": probabilities}
     )

@@ -1,10 +1,11 @@
 // The moodtune demo page: shows the host session's events and sends it the same commands the
 // extension would. Events arrive over one websocket (host/transports/web.py); the camera preview
 // is an MJPEG stream in an <img>. Plain DOM code, no build step.
-"use strict";
+
+// Every request to the demo server carries the page's token, imports too.
+const { EMOTIONS, ERROR_CODE, EVENT, command } = await import(`./protocol.js${location.search}`);
 
 const TOKEN = new URLSearchParams(location.search).get("token") || "";
-const EMOTIONS = ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"];
 const LOOK = {
   angry: { emoji: "😠", colour: "#f87171" },
   disgust: { emoji: "🤢", colour: "#a3e635" },
@@ -89,12 +90,12 @@ function send(command) {
 function receive(message) {
   switch (message.type) {
     case "demo": showDemo(message); break;
-    case "hello": showHello(message); break;
-    case "status": showStatus(message); break;
+    case EVENT.HELLO: showHello(message); break;
+    case EVENT.STATUS: showStatus(message); break;
     case "live": showLive(message); break;
-    case "emotion": showMood(message); break;
-    case "tracks": showTracks(message); break;
-    case "error": showError(message); break;
+    case EVENT.EMOTION: showMood(message); break;
+    case EVENT.TRACKS: showTracks(message); break;
+    case EVENT.ERROR: showError(message); break;
   }
 }
 
@@ -223,14 +224,14 @@ function buildOverrideChips() {
   const chips = $("override");
   const auto = element("button", "active", "Auto");
   auto.type = "button";
-  auto.addEventListener("click", () => send({ type: "override_mood", emotion: null }));
+  auto.addEventListener("click", () => send(command.overrideMood(null)));
   chips.append(auto);
   for (const emotion of EMOTIONS) {
     const chip = element("button");
     chip.append(named(emotion));
     chip.type = "button";
     chip.dataset.emotion = emotion;
-    chip.addEventListener("click", () => send({ type: "override_mood", emotion }));
+    chip.addEventListener("click", () => send(command.overrideMood(emotion)));
     chips.append(chip);
   }
 }
@@ -355,15 +356,15 @@ function clearBanner(key) {
 }
 
 function showError(error) {
-  if (error.code === "camera_unavailable" && page.status.state !== "error") {
+  if (error.code === ERROR_CODE.CAMERA_UNAVAILABLE && page.status.state !== "error") {
     // The device dropped out while running; the host keeps retrying.
     showBanner("camera", "warn", `${error.message}.`);
-  } else if (error.code === "model_missing") {
+  } else if (error.code === ERROR_CODE.MODEL_MISSING) {
     showBanner("model", "bad", `No emotion model: ${error.message}. You can still set the mood by hand.`);
-  } else if (error.code === "music_unavailable") {
+  } else if (error.code === ERROR_CODE.MUSIC_UNAVAILABLE) {
     showBanner("music", "warn", "YouTube Music cannot be reached right now.", null,
       error.fallback_url ? { label: "Search it yourself ↗", url: error.fallback_url } : null);
-  } else if (error.code !== "camera_unavailable") {
+  } else if (error.code !== ERROR_CODE.CAMERA_UNAVAILABLE) {
     const banner = showBanner(`error-${error.code}`, error.fatal ? "bad" : "warn", error.message);
     setTimeout(() => banner.remove(), TRANSIENT_BANNER_MS);
   }
@@ -372,16 +373,16 @@ function showError(error) {
 // Controls
 
 function playSample() {
-  if (page.sampleVideo) send({ type: "start", camera: page.sampleVideo });
+  if (page.sampleVideo) send(command.start(page.sampleVideo));
 }
 
 function wireControls() {
-  $("use-webcam").addEventListener("click", () => send({ type: "start", camera: 0 }));
+  $("use-webcam").addEventListener("click", () => send(command.start(0)));
   $("use-sample").addEventListener("click", playSample);
   $("preview-sample").addEventListener("click", playSample);
-  $("pause").addEventListener("click", () => send({ type: "pause" }));
-  $("language").addEventListener("change", (event) => send({ type: "set_language", language: event.target.value }));
-  $("mode").addEventListener("change", (event) => send({ type: "set_mode", mode: event.target.value }));
+  $("pause").addEventListener("click", () => send(command.pause()));
+  $("language").addEventListener("change", (event) => send(command.setLanguage(event.target.value)));
+  $("mode").addEventListener("change", (event) => send(command.setMode(event.target.value)));
   document.addEventListener("visibilitychange", updatePreview);
 }
 

@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 import pytest
 
-from host import install
-from host.store import DB_NAME
+from host.commands import install
+from host.music.store import DB_NAME
 from training.videos import make_video
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -378,8 +378,9 @@ def music_database(tmp_path_factory) -> Path:
     """
     from ytmusic_replay import Replay, replay_client
 
-    from host.music import EMOTIONS, Recommender
-    from host.store import Store
+    from host.music import Recommender
+    from host.music.store import Store
+    from host.vocabulary import EMOTIONS
 
     path = tmp_path_factory.mktemp("music") / DB_NAME
     store = Store(path)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from host.camera import Camera, Frame
-from host.emotion import EmotionModel
-from host.faces import Box, FaceFinder, crop_face, to_gray
-from host.mood import Mood, MoodTracker
+from host.vision.camera import Camera, Frame
+from host.vision.emotion import EmotionModel
+from host.vision.faces import Box, FaceFinder, crop_face, to_gray
+from host.vision.mood import Mood, MoodTracker
 
 log = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 RETRY_S = 2.0
 OPEN_TIMEOUT_S = 5.0
+MAX_DEVICE_INDEX = 63
 
 
 class CameraError(RuntimeError):
@@ -34,14 +35,35 @@ class Frame:
     index: int  # frames read since the source was opened
 
 
+def camera_source(value: int | str) -> int | str:
+    """The one reading of "a camera index or a video file": an int device index, or a path.
+
+    Only ASCII digits make an index: "²" and "①" pass `str.isdigit()` but are no camera's
+    number, so they are read as file names (and then not found). Raises CameraError.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not (text.isascii() and text.isdigit()):
+            if not text:
+                raise CameraError("no camera given: choose a camera number or a video file")
+            return value
+        if len(text) > 3:
+            raise CameraError(f"there is no camera number {text[:12]}")
+        value = int(text)
+    if isinstance(value, bool) or not 0 <= value <= MAX_DEVICE_INDEX:
+        raise CameraError(f"there is no camera number {value}; use 0 to {MAX_DEVICE_INDEX}")
+    return value
+
+
 def open_capture(source: int | str) -> cv2.VideoCapture:
     """An opened VideoCapture for a device index or a video file; raises CameraError."""
-    if isinstance(source, str) and not source.isdigit():
+    source = camera_source(source)
+    if isinstance(source, str):
         if not Path(source).is_file():
             raise CameraError(f"video file not found: {source}")
         capture = cv2.VideoCapture(source)
     else:
-        capture = cv2.VideoCapture(int(source))
+        capture = cv2.VideoCapture(source)
     if not capture.isOpened():
         capture.release()
         raise CameraError(f"cannot open camera {source!r} (unplugged or in use by another app?)")
@@ -57,8 +79,8 @@ class Camera:
         on_problem: Callable[[str], None] = lambda message: None,
         loop_video: bool = True,
     ) -> None:
-        self.source = source
-        self.is_file = isinstance(source, str) and not source.isdigit()
+        self.source = camera_source(source)
+        self.is_file = isinstance(self.source, str)
         self.loop_video = loop_video
         self.on_problem = on_problem
         self._capture = open_capture(source)
@@ -96,12 +118,12 @@ class Camera:
 
     def _run(self) -> None:
         index = 0
-        capture = self._capture
+        capture: cv2.VideoCapture | None = self._capture
         # A file is paced at its own frame rate so it behaves like a live camera.
-        frame_s = 1.0 / (capture.get(cv2.CAP_PROP_FPS) or 30.0) if self.is_file else 0.0
+        frame_s = 1.0 / (self._capture.get(cv2.CAP_PROP_FPS) or 30.0) if self.is_file else 0.0
         next_due = time.monotonic()
         try:
-            while not self._stop.is_set():
+            while capture is not None and not self._stop.is_set():
                 ok, image = capture.read()
                 if not ok:
                     capture = self._recover(capture)

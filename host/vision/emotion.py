@@ -7,12 +7,14 @@ a few tens of MB, where TensorFlow takes seconds and hundreds of MB.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from host.protocol import EMOTIONS
+from host.paths import PACKAGE_DIR
+from host.vocabulary import EMOTIONS
 
 MODEL_FILE = "emotion.tflite"
 CONTRACT_FILE = "model.json"
@@ -24,9 +26,8 @@ def shipped_model_dir() -> Path:
     Installed from a wheel, the model sits inside the package (`host/model`); in a checkout or an
     editable install (`pip install -e .`) it is `model/` at the top of the repository.
     """
-    package = Path(__file__).resolve().parent
-    installed = package / "model"
-    return installed if (installed / MODEL_FILE).exists() else package.parent / "model"
+    installed = PACKAGE_DIR / "model"
+    return installed if (installed / MODEL_FILE).exists() else PACKAGE_DIR.parent / "model"
 
 
 MODEL_DIR = shipped_model_dir()
@@ -109,3 +110,8 @@ class EmotionModel:
         probabilities = self._interpreter.get_tensor(self._output)[0]
         # An int8 model's output is quantised in steps of 1/256: the sum drifts by up to ~1%.
         return probabilities / max(float(probabilities.sum()), 1e-6)
+
+
+def labelled(probabilities: Sequence[float] | np.ndarray, digits: int = 4) -> dict[str, float]:
+    """Probabilities in EMOTIONS order as {emotion: p}, rounded for the wire."""
+    return {e: round(float(p), digits) for e, p in zip(EMOTIONS, probabilities, strict=True)}

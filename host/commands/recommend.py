@@ -20,11 +20,12 @@ from concurrent import futures
 from dataclasses import asdict
 from typing import Any, TypeVar
 
-from host.music.catalog import EMOTIONS, MODES, languages
+from host.music.catalog import languages
 from host.music.errors import MusicUnavailable, UnknownLanguage
 from host.music.models import Track
 from host.music.recommender import Recommender
-from host.store import Store
+from host.music.store import Store
+from host.vocabulary import EMOTIONS, MODES
 
 #: Seconds the whole command may take; the client's own timeouts normally end it sooner.
 DEADLINE_S = 9.0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.protocol import EMOTIONS
+from host.vocabulary import EMOTIONS, Emotion
 
 HALF_LIFE_S = 0.15
 SWITCH_MARGIN = 0.05
@@ -47,7 +47,7 @@ class MoodSettings:
 class Mood:
     """A settled mood: `emotion` is None when no face has been seen for a while."""
 
-    emotion: str | None
+    emotion: Emotion | None
     confidence: float
     probabilities: np.ndarray  # smoothed, EMOTIONS order
     face: bool
@@ -64,8 +64,8 @@ class MoodTracker:
     def reset(self) -> None:
         """Forget everything (camera stopped or restarted)."""
         self.smoothed: np.ndarray | None = None
-        self.current: str | None = None
-        self.challenger: str | None = None
+        self.current: Emotion | None = None
+        self.challenger: Emotion | None = None
         self.challenger_since = 0.0
         self.switched_at = -np.inf
         self.last_time: float | None = None

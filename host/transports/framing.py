@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO
+from typing import IO
 
 HEADER = struct.Struct("=I")
 MAX_OUTGOING = 1024 * 1024  # Chrome refuses larger messages from a host
@@ -14,7 +14,7 @@ class FramingError(Exception):
     """The byte stream cannot be read as messages any more (fatal)."""
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     """The next message body, or None at a clean end of input."""
     header = _read_up_to(stream, HEADER.size)
     if not header:
@@ -30,7 +30,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return body
 
 
-def write_frame(stream: BinaryIO, body: bytes) -> None:
+def write_frame(stream: IO[bytes], body: bytes) -> None:
     """Write one message body with its header and flush."""
     if len(body) > MAX_OUTGOING:
         raise ValueError(f"message of {len(body)} bytes exceeds Chrome's {MAX_OUTGOING}-byte limit")
@@ -38,7 +38,7 @@ def write_frame(stream: BinaryIO, body: bytes) -> None:
     stream.flush()
 
 
-def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
     """`size` bytes, joining partial reads; fewer only if the stream ends first."""
     data = b""
     while len(data) < size:

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from host.vision.scoring import score_mood, spread
+
 
 def register(subcommands) -> None:
     parser = subcommands.add_parser("bench", help="time the face/emotion/mood pipeline on a video")
@@ -50,9 +52,9 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     """Process every frame of `video`; a dict of the figures described in the module docstring."""
     import cv2
 
-    from host.cli import STARTED
-    from host.emotion import MODEL_DIR, EmotionModel
-    from host.pipeline import FacePipeline
+    from host import STARTED
+    from host.vision.emotion import MODEL_DIR, EmotionModel
+    from host.vision.pipeline import FacePipeline
 
     model = EmotionModel.load(model_dir or MODEL_DIR)
     pipeline = FacePipeline(model)
@@ -61,7 +63,12 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     if not capture.isOpened():
         raise SystemExit(f"moodtune bench: cannot open video {video}")
     fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
-    cpu_ms, wall_ms, decode_ms, events, faces, probabilities = [], [], [], [], 0, []
+    cpu_ms: list[float] = []
+    wall_ms: list[float] = []
+    decode_ms: list[float] = []
+    events: list[dict] = []
+    probabilities: list = []
+    faces = 0
     startup_s = None
     while True:
         wall0 = time.perf_counter()
@@ -87,10 +94,10 @@ def bench(video: str, model_dir: str | None = None) -> dict:
         "video": str(video),
         "frames": len(wall_ms),
         "faces_found": faces,
-        "cpu_ms_per_frame": _spread(cpu_ms),
-        "wall_ms_per_frame": _spread(wall_ms),
-        "decode_ms_per_frame": _spread(decode_ms),
-        "model_ms_per_face": _spread(model_ms),
+        "cpu_ms_per_frame": spread(cpu_ms),
+        "wall_ms_per_frame": spread(wall_ms),
+        "decode_ms_per_frame": spread(decode_ms),
+        "model_ms_per_face": spread(model_ms),
         "startup_s": round(startup_s or 0.0, 3),
         "peak_rss_mb": _peak_rss_mb(),
         "events": events,
@@ -107,15 +114,19 @@ def host_figures(video: str, seconds: float = 15.0) -> dict:
     Returns seconds from spawning to `hello`, from `start` to the camera running, to the first
     `emotion` event, and the process's peak resident memory (Linux) after `seconds` of work.
     """
-    import struct
     import subprocess
 
-    def read_event(stream) -> dict:
-        (length,) = struct.unpack("=I", stream.read(4))
-        return json.loads(stream.read(length))
+    from host.protocol import Start
+    from host.transports.framing import read_frame, write_frame
+
+    def read_event() -> dict:
+        body = read_frame(host_out)
+        if body is None:
+            raise SystemExit("moodtune bench: the host ended before it was timed")
+        return json.loads(body)
 
     def wait_for(kind: str) -> float:
-        while read_event(host.stdout)["type"] != kind:
+        while read_event()["type"] != kind:
             pass
         return time.perf_counter()
 
@@ -124,20 +135,21 @@ def host_figures(video: str, seconds: float = 15.0) -> dict:
         [sys.executable, "-m", "host", "chrome-extension://bench/"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    assert host.stdin is not None and host.stdout is not None
+    host_in, host_out = host.stdin, host.stdout
     try:
         hello = wait_for("hello")
-        body = json.dumps({"type": "start", "camera": str(Path(video).resolve())}).encode()
-        host.stdin.write(struct.pack("=I", len(body)) + body)
-        host.stdin.flush()
+        start = Start(type="start", camera=str(Path(video).resolve()))
+        write_frame(host_in, start.model_dump_json().encode())
         started = time.perf_counter()
-        while (event := read_event(host.stdout))["type"] != "status" or event["state"] != "camera":
+        while (event := read_event())["type"] != "status" or event["state"] != "camera":
             pass
         camera = time.perf_counter()
         emotion = wait_for("emotion")
         time.sleep(max(0.0, seconds - (emotion - spawned)))
         peak_mb = _process_peak_mb(host.pid)
     finally:
-        host.stdin.close()
+        host_in.close()
         host.wait(timeout=5)
     return {
         "spawn_to_hello_s": round(hello - spawned, 3),
@@ -159,49 +171,6 @@ def _process_peak_mb(pid: int) -> float | None:
     return round(kilobytes / 1024, 1)
 
 
-def score_mood(events: list[dict], probabilities: list, timeline: dict, fps: float) -> dict:
-    """Mood latency per expression change, and false switches per minute, against a timeline.
-
-    The target after a change is what the model itself reads in the new segment (the label with
-    the highest mean probability over its frames), so the latency measures the tracker, not the
-    model's accuracy.
-    """
-    import numpy as np
-
-    segments = timeline["segments"]
-    latencies, missed, false_switches, previous_target = [], 0, 0, None
-    for segment in segments:
-        start, end = segment["start_s"], segment["end_s"]
-        frames = [
-            p for i, p in enumerate(probabilities) if start <= i / fps < end and p is not None
-        ]
-        target = _emotions()[int(np.argmax(np.mean(frames, axis=0)))] if frames else None
-        inside = [e for e in events if start <= e["t"] < end and e["emotion"] is not None]
-        hit = next((e for e in inside if e["emotion"] == target), None)
-        if target is not None and target != previous_target and start > 0:
-            if hit is None:
-                missed += 1
-            else:
-                latencies.append(hit["t"] - start)
-        # Settling on the segment's reading is expected; any other switch inside it is false.
-        false_switches += sum(1 for e in inside if e is not hit)
-        previous_target = target
-    minutes = segments[-1]["end_s"] / 60 if segments else 0
-    return {
-        "changes": len(latencies) + missed,
-        "latency_s": _spread([1e3 * s for s in latencies], scale=1e-3),
-        "changes_missed": missed,
-        "false_switches": false_switches,
-        "false_switches_per_minute": round(false_switches / minutes, 2) if minutes else None,
-    }
-
-
-def _emotions() -> tuple[str, ...]:
-    from host.protocol import EMOTIONS
-
-    return EMOTIONS
-
-
 def _time_calls(model) -> list[float]:
     """Wrap model.predict so each call's wall time (ms) lands in the returned list."""
     timings: list[float] = []
@@ -215,18 +184,6 @@ def _time_calls(model) -> list[float]:
 
     model.predict = timed
     return timings
-
-
-def _spread(values: list[float], scale: float = 1.0) -> dict:
-    """Median and p95 of `values` times `scale`, rounded."""
-    import numpy as np
-
-    if not values:
-        return {"median": None, "p95": None}
-    return {
-        "median": round(float(np.median(values)) * scale, 3),
-        "p95": round(float(np.percentile(values, 95)) * scale, 3),
-    }
 
 
 def _peak_rss_mb() -> float | None:

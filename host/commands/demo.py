@@ -22,13 +22,16 @@ from typing import TextIO
 
 import cv2
 
-from host.emotion import MODEL_DIR
 from host.music import MusicWorker
+from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
 from host.session import Session, open_music
 from host.transports.web import PortUnavailable, WebTransport
+from host.vision.camera import CameraError
+from host.vision.camera import camera_source as parse_camera
+from host.vision.emotion import MODEL_DIR
 
-SAMPLE_VIDEO = Path(__file__).resolve().parent / "data" / "sample.mp4"
+SAMPLE_VIDEO = PACKAGE_DIR / "data" / "sample.mp4"
 SAMPLE_ALIAS = "sample"
 
 
@@ -63,15 +66,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def camera_source(value: str) -> int | str:
     """A camera index, or the path of a video file that exists (`sample`: the bundled one)."""
-    if value.isdigit():
-        return int(value)
     if value == SAMPLE_ALIAS:
         if not SAMPLE_VIDEO.is_file():
             raise argparse.ArgumentTypeError(f"the bundled sample video is missing: {SAMPLE_VIDEO}")
         return str(SAMPLE_VIDEO)
-    if not Path(value).is_file():
+    try:
+        source = parse_camera(value)
+    except CameraError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if isinstance(source, str) and not Path(source).is_file():
         raise argparse.ArgumentTypeError(f"no video file at {value}")
-    return value
+    return source
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ still 40+ px there), searching only a window around the last face between full d
 handing the model one face. The crop rule is the model contract's: FER-2013's crops frame a face
 almost exactly as the Haar box does (on the 447 of 600 val faces it finds, the box is centred and
 its median side is 0.979 of the crop's; `python -m training haar-framing`), so the crop is the
-box grown by CROP_MARGIN.
+box grown by a small margin. That margin belongs to the model it was trained for: it is read from
+`model/model.json` (written by `python -m training export`, from training/export.py CROP_MARGIN),
+never set here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CROP_SIZE = 48
-CROP_MARGIN = 0.02  # the crop's side is the Haar box's side times (1 + CROP_MARGIN)
 DETECT_WIDTH = 240  # full-frame detections run on the frame scaled to this width
 DETECT_SCALE_FACTOR = 1.2
 TRACK_SCALE_FACTOR = 1.15
@@ -55,7 +56,7 @@ class Box:
 
 def load_cascade() -> cv2.CascadeClassifier:
     """OpenCV's bundled frontal-face cascade; raises RuntimeError if it cannot be loaded."""
-    path = cv2.data.haarcascades + CASCADE_FILE
+    path = cv2.data.haarcascades + CASCADE_FILE  # type: ignore[attr-defined]
     cascade = cv2.CascadeClassifier(path)
     if cascade.empty():
         raise RuntimeError(f"cannot load the Haar cascade {path}")
@@ -67,10 +68,11 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
     return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
-def crop_face(
-    gray: np.ndarray, box: Box, size: int = CROP_SIZE, margin: float = CROP_MARGIN
-) -> np.ndarray:
-    """The model's input for a face: a square `size`x`size` crop around `box`, edges replicated."""
+def crop_face(gray: np.ndarray, box: Box, margin: float, size: int = CROP_SIZE) -> np.ndarray:
+    """The model's input for a face: a square `size`x`size` crop around `box`, edges replicated.
+
+    The square's side is the box's longer side times (1 + margin).
+    """
     side = max(box.w, box.h) * (1 + margin)
     cx, cy = box.x + box.w / 2, box.y + box.h / 2
     x0, y0 = round(cx - side / 2), round(cy - side / 2)

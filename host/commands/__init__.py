@@ -1,0 +1,1 @@
+"""The `moodtune` subcommands, one module each: demo, bench, recommend, install, doctor."""

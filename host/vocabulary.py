@@ -1,0 +1,70 @@
+"""Every name the host and the extension share, defined once.
+
+The wire protocol (host/protocol.py), the vision and music modules and training import these;
+`python -m host.protocol --js` writes them into extension/protocol.js and host/web/protocol.js,
+and a test fails when those files differ from a fresh generation.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Emotion = Literal["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+# The model's output order, and the order every probability list is in.
+EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
+
+Mode = Literal["match", "lift", "calm"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+
+# What the camera side is doing, as `status.state` says.
+StatusState = Literal["idle", "starting", "camera", "paused", "error"]
+STATUS_STATES: tuple[StatusState, ...] = get_args(StatusState)
+
+# Why a `tracks` message was sent.
+TrackReason = Literal["mood", "language", "mode", "more"]
+TRACK_REASONS: tuple[TrackReason, ...] = get_args(TrackReason)
+
+# Where the mood music follows came from.
+MoodSource = Literal["camera", "override"]
+MOOD_SOURCES: tuple[MoodSource, ...] = get_args(MoodSource)
+
+# `error.code`: stable, machine-readable; the message beside it is for the listener.
+ErrorCode = Literal[
+    # the message itself
+    "bad_encoding",
+    "bad_json",
+    "bad_message",
+    "unknown_type",
+    "bad_field",
+    "bad_frame",
+    "too_large",
+    # what the host could not do
+    "model_missing",
+    "camera_unavailable",
+    "unknown_language",
+    "music_unavailable",
+    "music_error",
+]
+ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
+
+# Inside the extension: the popup and options pages ask the service worker for these actions.
+PopupAction = Literal[
+    "setPrefs",
+    "restartCamera",
+    "overrideMood",
+    "togglePlay",
+    "skip",
+    "like",
+    "showPlayer",
+    "reconnect",
+    "wake",
+]
+POPUP_ACTIONS: tuple[PopupAction, ...] = get_args(PopupAction)
+
+# Inside the extension: the worker tells the YouTube Music content script to do these...
+PlayerCommand = Literal["play", "pause"]
+PLAYER_COMMANDS: tuple[PlayerCommand, ...] = get_args(PlayerCommand)
+
+# ...and the content script reports what the page's player did.
+PlayerReport = Literal["ready", "playing", "paused", "blocked", "ended", "error"]
+PLAYER_REPORTS: tuple[PlayerReport, ...] = get_args(PlayerReport)
