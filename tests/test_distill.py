@@ -60,7 +60,7 @@ def test_a_student_learns_from_the_teachers_readings_of_the_views_it_trained_on(
 
 
 def test_the_teacher_reads_a_batch_as_the_host_reads_one_face(fer_sample, model_dir):
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
     from training.distill import TeacherReadings
 
     faces = load_image_folder(fer_sample / "val").images
@@ -85,7 +85,7 @@ def test_a_bad_teacher_folder_is_named(fer_sample, tmp_path):
 def test_the_students_tflite_agrees_with_its_keras_model(student, fer_sample, tmp_path):
     import keras
 
-    from host.emotion import EmotionModel
+    from host.vision.emotion import EmotionModel
     from training.export import export
 
     run, _ = student

@@ -70,7 +70,8 @@ def random_affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
 
 def random_gamma(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A batch (N, H, W) float32 in 0..255 with a random gamma curve per image."""
-    gamma = np.exp(rng.uniform(*np.log(cfg.gamma_range), (len(images), 1, 1)))
+    low, high = np.log(cfg.gamma_range)
+    gamma = np.exp(rng.uniform(low, high, (len(images), 1, 1)))
     return (255.0 * (images / 255.0) ** gamma).astype(np.float32)
 
 
@@ -82,7 +83,8 @@ def random_jpeg(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig)
         return image
     quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
     _, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    return image if decoded is None else np.asarray(decoded)
 
 
 def random_blur(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
@@ -227,13 +229,15 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _augment_epoch(epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    assert _worker_source is not None, "the pool's initializer sets it"
     return _worker_source.arrays(epoch)
 
 
 def laid_end_to_end(epochs: list[Future]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The epochs' images, labels and weights, each concatenated in epoch order."""
     parts = [future.result() for future in epochs]
-    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+    images, targets, weights = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return images, targets, weights
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -64,9 +64,10 @@ class Recipe:
     def from_dict(cls, values: dict[str, Any]) -> Recipe:
         """The recipe `to_dict` wrote (lists back to tuples where the fields hold tuples)."""
         values = dict(values)
-        values["augment"] = AugmentConfig(
-            **{k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()}
-        )
+        augment: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in values["augment"].items()
+        }
+        values["augment"] = AugmentConfig(**augment)
         architecture = values.get("architecture") or {}
         values["architecture"] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in architecture.items()
