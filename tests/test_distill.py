@@ -163,3 +163,41 @@ def test_an_illumination_gradient_survives_the_models_standardisation():
     # ...no brighter than (1 + s) / (1 - s) times its dark side, the ramp centred on the face.
     assert (lit.max(axis=(1, 2)) / lit.min(axis=(1, 2)) <= 3.0 + 1e-4).all()
     assert np.allclose(lit.mean(axis=(1, 2)), 128.0, atol=3)
+
+
+def test_a_killed_distillation_resumes_with_its_loss_and_cached_readings(
+    fer_sample, model_dir, tmp_path, monkeypatch
+):
+    import keras
+
+    import training.train as training_run
+    from training.distill import DistillationLoss
+
+    class Killed(Exception):
+        pass
+
+    recipe = replace(
+        STUDENT, epochs=2, architecture=TINY_MODEL, distillation=Distillation(str(model_dir))
+    )
+    monkeypatch.setattr(training_run, "EPOCHS_PER_FIT", 1)
+    lay_out = training_run.laid_end_to_end
+    calls = []
+
+    def killed_before_the_second_span(epochs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return lay_out(epochs)
+
+    monkeypatch.setattr(training_run, "laid_end_to_end", killed_before_the_second_span)
+    with pytest.raises(Killed):
+        training_run.train(str(fer_sample), str(tmp_path), recipe, verbose=0)
+    monkeypatch.setattr(training_run, "laid_end_to_end", lay_out)
+    model = training_run.train(str(fer_sample), str(tmp_path), recipe, verbose=0)
+    assert training_run.epochs_done(tmp_path / "log.csv") == 2
+    assert isinstance(model.loss, DistillationLoss) and model.loss.temperature == 3.0
+    assert sorted(p.name for p in (tmp_path / "teacher").iterdir()) == [
+        "epoch_000.npy",
+        "epoch_001.npy",
+    ]
+    assert keras.models.load_model(tmp_path / "model.keras").optimizer.iterations > 0
