@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -72,14 +73,24 @@ def test_the_teacher_reads_a_batch_as_the_host_reads_one_face(fer_sample, model_
     assert np.abs(batched - one_by_one).max() < 1e-5
 
 
-def test_a_bad_teacher_folder_is_named(fer_sample, tmp_path):
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--teacher", "nowhere"], "teacher model not found: nowhere"),
+        (["--kd-weight", "1.5"], "--kd-weight must be between 0 and 1"),
+        (["--holdout-fraction", "0.9"], "--holdout-fraction must be from 0 to under 0.5"),
+    ],
+)
+def test_a_bad_distillation_flag_is_named(fer_sample, tmp_path, flags, message):
     out = subprocess.run(
         [sys.executable, "-m", "training", "distill", "--data", str(fer_sample),
-         "--out", str(tmp_path / "run"), "--teacher", str(tmp_path / "nowhere")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+         "--out", str(tmp_path / "run"), *flags],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert out.returncode == 2
-    assert "teacher model not found" in out.stderr and "nowhere" in out.stderr
+    assert message in out.stderr
+    assert not (tmp_path / "run" / "run.json").exists()
 
 
 def test_the_students_tflite_agrees_with_its_keras_model(student, fer_sample, tmp_path):

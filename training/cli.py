@@ -89,7 +89,12 @@ SCALAR_FLAGS: dict[str, type] = {
     "holdout_fraction": float,
     "init_from": str,
 }
-DISTILLATION_FLAGS = {"teacher": str, "temperature": float, "kd_weight": float}
+SHORT_FLAGS = {"peak_learning_rate": "--peak-lr"}  # the name earlier runs' commands used
+
+
+def flag(name: str) -> str:
+    """The command-line flag that sets recipe field `name`."""
+    return SHORT_FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
 def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +105,7 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=None, help="processes augmenting epochs (default 1)"
     )
     for name, kind in SCALAR_FLAGS.items():
-        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None)
+        parser.add_argument(flag(name), type=kind, default=None, dest=name)
     parser.add_argument(
         "--blocks", default=None, help="residual blocks per stage, e.g. 1,1,1,1 (default 1,1,1,0)"
     )
@@ -170,7 +175,7 @@ def command_line(recipe: Recipe, data: str, out: str, workers: int = 1) -> str:
     for name in SCALAR_FLAGS:
         value = getattr(recipe, name)
         if value != getattr(default, name):
-            words.append(f"--{name.replace('_', '-')} {value}")
+            words.append(f"{flag(name)} {value}")
     if recipe.architecture != default.architecture:
         if set(recipe.architecture) == {"blocks"}:
             words.append("--blocks " + ",".join(str(n) for n in recipe.architecture["blocks"]))
@@ -200,11 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from training.data import DatasetError
     from training.distill import TeacherError
+    from training.recipe import RecipeError
     from training.train import RunError
 
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, TeacherError, RunError, UsageError) as exc:
+    except (DatasetError, TeacherError, RunError, RecipeError, UsageError) as exc:
         print(f"python -m training {args.command}: {exc}", file=sys.stderr)
         return 2
 

@@ -30,11 +30,21 @@ STUDIO_AUGMENT = AugmentConfig(
 AUGMENTS = {"fer": AugmentConfig(), "studio": STUDIO_AUGMENT}
 
 
+class RecipeError(ValueError):
+    """A recipe value out of its range; the message names the flag and the range."""
+
+
 @dataclass(frozen=True)
 class Distillation:
     teacher: str  # folder holding the teacher's emotion.tflite and model.json
     temperature: float = TEMPERATURE
     weight: float = KD_WEIGHT  # of the soft (teacher) term; the labels get 1 - weight
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise RecipeError(f"--temperature must be above 0, got {self.temperature}")
+        if not 0 <= self.weight <= 1:
+            raise RecipeError(f"--kd-weight must be between 0 and 1, got {self.weight}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,19 @@ class Recipe:
     holdout_fraction: float = 0.0
     init_from: str | None = None  # a trained .keras model: a warm restart, a new cosine cycle
     distillation: Distillation | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise RecipeError(f"--{name.replace('_', '-')} must be 1 or more")
+        if not self.peak_learning_rate > 0:
+            raise RecipeError(
+                f"--peak-learning-rate must be above 0, got {self.peak_learning_rate}"
+            )
+        if not 0 <= self.holdout_fraction < 0.5:
+            raise RecipeError(
+                f"--holdout-fraction must be from 0 to under 0.5, got {self.holdout_fraction}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (tuples become lists)."""
