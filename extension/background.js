@@ -29,6 +29,7 @@ const DEFAULT_PREFS = {
   cameraOn: false, // the camera stays off until the listener turns it on
   camera: 0, // a device index or a video file path
   switchAtOnce: false, // on a mood change: finish the current track (false) or switch now (true)
+  calibrationOffered: false, // the popup offers calibration once, the first time the camera runs
 };
 
 const FRESH_STATE = {
@@ -46,6 +47,9 @@ const FRESH_STATE = {
   // state: idle | loading | playing | paused | blocked | error; playedVideoId: the track
   // already reported to the host as played, so a resume after a pause is not counted twice.
   player: { tabId: null, state: 'idle', userPaused: false, playedVideoId: null },
+  // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
+  // error: the host's last calibration_* error, until the next attempt.
+  calibration: { since: null, progress: null, error: null },
 };
 
 let state = structuredClone(FRESH_STATE);
@@ -110,6 +114,7 @@ function send(message) {
 }
 
 function onHostMessage(message) {
+  if (onCalibrationEvent(message)) return save();
   switch (message.type) {
     case EVENT.HELLO:
       return onHello(message);
@@ -144,6 +149,7 @@ function onHello(hello) {
     languages: hello.languages,
     modes: hello.modes,
   };
+  state.calibration = { since: hello.calibrated_since ?? null, progress: null, error: null };
   if (prefs.language === null || !(prefs.language in hello.languages)) {
     prefs.language = hello.language;
     savePrefs();
@@ -153,6 +159,32 @@ function onHello(hello) {
   if (prefs.cameraOn) send(command.start(prefs.camera));
   save();
 }
+
+// Calibration to the listener's face: its events and errors, kept apart from the others.
+function onCalibrationEvent(message) {
+  const calibration = state.calibration ?? structuredClone(FRESH_STATE.calibration);
+  if (message.type === EVENT.CALIBRATION_PROGRESS) {
+    state.calibration = { ...calibration, progress: message.progress, error: null };
+  } else if (message.type === EVENT.CALIBRATED) {
+    state.calibration = { since: message.since, progress: null, error: null };
+  } else if (message.type === EVENT.ERROR && message.code.startsWith('calibration_')) {
+    state.calibration = { ...calibration, progress: null, error: message };
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const calibrationActions = {
+  calibrate() {
+    state.calibration = { ...state.calibration, progress: 0, error: null };
+    send(command.calibrate());
+    return save();
+  },
+  resetCalibration() {
+    send(command.resetCalibration());
+  },
+};
 
 function onEmotion(event) {
   state.emotion = event;
@@ -362,6 +394,7 @@ const actions = {
   wake() {
     // Nothing to do: receiving the message started the worker, which connects on start.
   },
+  ...calibrationActions,
 };
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {

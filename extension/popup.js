@@ -1,9 +1,17 @@
 // The toolbar popup: renders what the service worker keeps in chrome.storage and sends the
 // listener's choices back to it as actions. It never talks to the host itself.
 
-import { EMOTIONS, ERROR_CODE } from './protocol.js';
-
-const INSTALL_COMMAND = 'pip install -e . && moodtune install';
+import { renderCalibration, wireCalibration } from './calibration.js';
+import {
+  ACTION_LABELS,
+  EMOTIONS,
+  MOOD_LOOKS,
+  cameraName,
+  errorNoticeKey,
+  faceSvg,
+  notice,
+  noticeCleared,
+} from './protocol.js';
 
 const UP_NEXT_SHOWN = 3;
 
@@ -13,39 +21,11 @@ const MODE_HINTS = {
   calm: 'Eases you toward slower, quieter songs.',
 };
 
-// One small drawn face per emotion, so the popup looks the same without an emoji font.
-const FACES = {
-  happy: { color: '#f7c948', mouth: 'M7.5 13.5q4.5 4.5 9 0' },
-  sad: { color: '#7aa7e0', mouth: 'M8 16.5q4-3.5 8 0' },
-  angry: { color: '#ee7b6b', mouth: 'M8.5 16h7', brows: 'M6.5 7.5l4 1.5M17.5 7.5l-4 1.5' },
-  surprise: { color: '#f6a25e', mouth: 'M12 13.2a2.3 2.8 0 1 0 .01 0z' },
-  fear: {
-    color: '#b49ae6',
-    mouth: 'M7.5 16q1.5-2 3 0t3 0 3 0',
-    brows: 'M7 8l3.5-1.2M17 8l-3.5-1.2',
-  },
-  disgust: { color: '#93c47d', mouth: 'M8 15.5l8 1.5' },
-  neutral: { color: '#c3c8d2', mouth: 'M8 15.5h8' },
-  none: { color: '#e4e7ed', mouth: 'M9 15.5h6' },
-};
-
 const $ = (id) => document.getElementById(id);
-const label = (emotion) => emotion.charAt(0).toUpperCase() + emotion.slice(1);
+const label = (emotion) => MOOD_LOOKS[emotion]?.name ?? emotion;
 
 let state = null;
 let prefs = null;
-
-function faceSvg(emotion) {
-  const face = FACES[emotion] ?? FACES.none;
-  const features = [
-    `<circle cx="12" cy="12" r="11" fill="${face.color}"/>`,
-    '<circle cx="8.5" cy="10" r="1.3"/><circle cx="15.5" cy="10" r="1.3"/>',
-    `<path d="${face.mouth}" fill="${emotion === 'surprise' ? '#3b3f4a' : 'none'}"/>`,
-    face.brows ? `<path d="${face.brows}" fill="none"/>` : '',
-  ];
-  return `<svg viewBox="0 0 24 24" fill="#3b3f4a" stroke="#3b3f4a" stroke-width="1.4"
-    stroke-linecap="round">${features.join('')}</svg>`;
-}
 
 function languageName(code) {
   return state.host?.languages[code] ?? code;
@@ -67,6 +47,7 @@ function render() {
   renderConnection();
   renderAlert();
   renderMood();
+  renderCalibration(state, prefs);
   renderSettings();
   renderPlayer();
 }
@@ -78,8 +59,8 @@ function renderConnection() {
     (state.connection === 'connecting' && state.connectionDetail);
   const words = {
     connected: 'Connected',
-    not_installed: 'Host not installed',
-    forbidden: 'Host refused',
+    not_installed: 'Not installed',
+    forbidden: 'Not allowed',
   };
   let text = words[state.connection] ?? 'Connecting…';
   if (lost) text = 'Disconnected';
@@ -87,10 +68,24 @@ function renderConnection() {
   $('connection-text').textContent = text;
 }
 
-function showAlert({ title, text, command = null, note = null, action = null, link = null }) {
+// What each of a notice's actions does here; the popup cannot play the demo's sample video.
+const ACTIONS = {
+  retry: () => act(hostUnreachable() ? 'reconnect' : 'restartCamera'),
+  reconnect: () => act('reconnect'),
+  open_settings: () => chrome.runtime.openOptionsPage(),
+  show_player: () => act('showPlayer'),
+};
+
+function hostUnreachable() {
+  return state.connection !== 'connected';
+}
+
+function showAlert(shown, { link = null, note = null } = {}) {
   $('alert').hidden = false;
-  $('alert-title').textContent = title;
-  $('alert-text').textContent = text;
+  $('alert').dataset.notice = shown.key ?? '';
+  $('alert-title').textContent = shown.title;
+  $('alert-text').textContent = shown.text;
+  const { command } = shown;
   $('alert-command-row').hidden = !command;
   if ($('alert-command').textContent !== (command ?? '')) {
     $('alert-command').textContent = command ?? '';
@@ -98,113 +93,99 @@ function showAlert({ title, text, command = null, note = null, action = null, li
   }
   $('alert-note').hidden = !note;
   $('alert-note').textContent = note ?? '';
-  $('alert-action').hidden = !action;
-  if (action) {
-    $('alert-action').textContent = action.text;
-    $('alert-action').onclick = action.run;
-  }
-  $('alert-link').hidden = !link;
+  const actions = shown.actions.filter((action) => action in ACTIONS);
+  // Rebuilt only when they change: every storage update renders, and a rebuilt button
+  // would lose the keyboard focus of a listener about to press it.
+  const signature = JSON.stringify([shown.key, actions, link]);
+  if ($('alert-actions').dataset.signature === signature) return;
+  $('alert-actions').dataset.signature = signature;
+  const controls = actions.map((action, index) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = ACTION_LABELS[action];
+    if (index > 0) button.className = 'secondary';
+    button.addEventListener('click', ACTIONS[action]);
+    return button;
+  });
   if (link) {
-    $('alert-link').textContent = link.text;
-    $('alert-link').href = link.url;
+    const anchor = document.createElement('a');
+    anchor.target = '_blank';
+    anchor.rel = 'noopener';
+    anchor.href = link;
+    anchor.textContent = ACTION_LABELS.search_music;
+    controls.push(anchor);
   }
+  $('alert-actions').replaceChildren(...controls);
+}
+
+// What is true now that takes a notice down (see NOTICES[key].clears).
+function facts() {
+  const camera = state.status?.state;
+  return { cameraOff: !prefs.cameraOn, cameraRunning: camera === 'camera' || camera === 'starting' };
+}
+
+// The host's last error as a notice, while it is still true.
+function errorNotice() {
+  const { error } = state;
+  if (!error) return null;
+  const key = errorNoticeKey(error.code, prefs.camera);
+  if (noticeCleared(key, facts())) return null;
+  return notice(key, { camera: prefs.camera });
 }
 
 // The one thing most worth knowing right now, if anything is wrong.
 function renderAlert() {
-  const retry = { text: 'Try again', run: () => act('reconnect') };
   const { connection, error, player } = state;
-  if (connection === 'not_installed') {
-    return showAlert({
-      title: 'Install the moodtune host',
-      text: 'moodtune needs its small local helper to read your camera. In a terminal, run:',
-      command: INSTALL_COMMAND,
-      note: 'Run it in the moodtune folder (the one with pyproject.toml), then try again.',
-      action: retry,
-    });
-  }
-  if (connection === 'forbidden') {
-    return showAlert({
-      title: 'The host does not know this extension',
-      text:
-        `The installed host does not allow this extension's ID (${chrome.runtime.id}). ` +
-        'Run the installer again:',
-      note: 'moodtune doctor checks the whole set-up.',
-      command: 'moodtune install',
-      action: retry,
-    });
+  if (connection === 'not_installed' || connection === 'forbidden') {
+    return showAlert(notice(connection));
   }
   if (connection === 'disconnected' || (connection === 'connecting' && state.connectionDetail)) {
-    return showAlert({
-      title: 'The moodtune host stopped',
-      text: 'moodtune starts it again by itself in a few seconds.',
-      note: state.connectionDetail,
-      action: { text: 'Reconnect now', run: () => act('reconnect') },
-    });
+    return showAlert(notice('disconnected'));
   }
-  if (error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) {
-    return showAlert({
-      title: 'Camera unavailable',
-      text: `${error.message} Close other apps using it, or plug it in, then try again.`,
-      action: { text: 'Try again', run: () => act('restartCamera') },
-    });
+  const fromHost = errorNotice();
+  if (fromHost) {
+    const link = error.code === 'music_unavailable' ? error.fallback_url : null;
+    return showAlert(fromHost, { link });
   }
-  if (error?.code === ERROR_CODE.MODEL_MISSING) {
-    return showAlert({
-      title: 'Emotion model missing',
-      text: error.message,
-      command: 'moodtune doctor',
-    });
+  if (error && !notice(error.code)) {
+    // A code newer than this extension: the host's own words are all there is.
+    return showAlert(
+      { title: 'Something went wrong', text: error.message, actions: [] },
+      { note: 'If it keeps happening, update moodtune and reload the extension.' },
+    );
   }
-  if (error?.code === ERROR_CODE.MUSIC_UNAVAILABLE) {
-    return showAlert({
-      title: 'YouTube Music is unreachable',
-      text: error.message,
-      link: error.fallback_url
-        ? { text: 'Search YouTube Music instead', url: error.fallback_url }
-        : null,
-    });
-  }
-  if (error?.code === ERROR_CODE.UNKNOWN_LANGUAGE) {
-    return showAlert({ title: 'Language not available', text: error.message });
-  }
-  if (player.state === 'blocked') {
-    return showAlert({
-      title: 'Press play in the YouTube Music tab',
-      text: 'Your browser wants one click there before music can start by itself.',
-      action: { text: 'Show tab', run: () => act('showPlayer') },
-    });
-  }
-  if (error) {
-    return showAlert({ title: 'Something went wrong', text: `${error.message} (${error.code})` });
-  }
+  if (player.state === 'blocked') return showAlert(notice('play_blocked'));
   $('alert').hidden = true;
+  $('alert').dataset.notice = '';
 }
 
 function renderMood() {
   const { emotion, status } = state;
-  const cameraRunning = status?.state === 'camera';
+  const camera = status?.state;
   const mood = emotion?.emotion ?? null;
   $('mood-face').innerHTML = faceSvg(mood);
   $('camera-toggle').checked = prefs.cameraOn;
   $('camera-toggle').disabled = state.connection !== 'connected';
+  $('watching').firstChild.textContent = `Watches ${cameraName(prefs.camera)}${
+    typeof prefs.camera === 'string' ? ' (a video file)' : ''
+  } · `;
 
   let title = 'No mood yet';
-  let detail = 'The camera is off';
+  let detail = notice('idle').title;
   if (mood) {
     title = label(mood);
     const sure = `${Math.round(emotion.confidence * 100)}% sure`;
     detail = emotion.source === 'override' ? 'Set by you' : sure;
     if (emotion.source !== 'override' && !prefs.cameraOn) detail += ' · camera off';
   } else if (!prefs.cameraOn) {
-    detail = 'The camera is off';
-  } else if (status?.state === 'error') {
-    detail = 'The camera could not start';
-  } else if (cameraRunning) {
-    title = 'No face in view';
-    detail = 'Look toward the camera';
+    // Switched off is a pause to the host; with no mood kept, to the listener it is just off.
+    detail = notice('idle').title;
+  } else if (camera === 'error') {
+    detail = notice('error').title;
+  } else if (camera === 'camera') {
+    ({ title, text: detail } = notice('no_face'));
   } else {
-    detail = 'Starting the camera…';
+    detail = notice('starting').title;
   }
   $('mood-label').textContent = title;
   $('mood-detail').textContent = detail;
@@ -229,9 +210,8 @@ function renderSettings() {
   const languages = state.host?.languages ?? {};
   const language = $('language');
   if (language.options.length !== Object.keys(languages).length) {
-    language.replaceChildren(
-      ...Object.entries(languages).map(([code, name]) => new Option(name, code)),
-    );
+    const byName = Object.entries(languages).sort(([, a], [, b]) => a.localeCompare(b));
+    language.replaceChildren(...byName.map(([code, name]) => new Option(name, code)));
   }
   language.value = prefs.language ?? '';
   language.disabled = !connected;
@@ -261,16 +241,22 @@ function artwork(container, url) {
   container.append(image);
 }
 
+// Under "Nothing playing yet": what music waits for, unless the alert above says it.
+function waitingWords() {
+  const mood = state.emotion?.emotion;
+  if (!mood) return notice('no_music_yet').text;
+  if (!$('alert').hidden) return '';
+  if (state.queue.length > 0) return 'Press play to start.';
+  return `Finding ${label(mood).toLowerCase()} music…`;
+}
+
 function renderPlayer() {
   const { nowPlaying, queue, player } = state;
   const playing = player.state === 'playing';
-  $('now-title').textContent = nowPlaying?.title ?? 'Nothing playing yet';
-  $('now-artists').textContent = nowPlaying
-    ? nowPlaying.artists.join(', ')
-    : 'Music starts when moodtune knows your mood';
+  const waiting = notice('no_music_yet');
+  $('now-title').textContent = nowPlaying?.title ?? waiting.title;
+  $('now-artists').textContent = nowPlaying ? nowPlaying.artists.join(', ') : waitingWords();
   $('now-reason').textContent = nowPlaying?.reason ?? '';
-  // Long titles and reasons are cut short on screen; the full text shows on hover.
-  for (const id of ['now-title', 'now-artists', 'now-reason']) $(id).title = $(id).textContent;
   artwork($('now-art'), nowPlaying?.thumbnail);
 
   $('play').disabled = !nowPlaying && queue.length === 0;
@@ -297,7 +283,6 @@ function renderPlayer() {
       const title = document.createElement('p');
       title.className = 'title';
       title.textContent = track.title;
-      title.title = track.title;
       const artists = document.createElement('p');
       artists.className = 'muted';
       artists.textContent = track.artists.join(', ');
@@ -313,6 +298,12 @@ function renderPlayer() {
 $('camera-toggle').addEventListener('change', (event) => {
   act('setPrefs', { prefs: { cameraOn: event.target.checked } });
 });
+// A switch flips with Enter as well as Space (a checkbox on its own only takes Space).
+$('camera-toggle').addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  event.target.click();
+});
 $('language').addEventListener('change', (event) => {
   act('setPrefs', { prefs: { language: event.target.value } });
 });
@@ -327,6 +318,8 @@ $('skip').addEventListener('click', () => act('skip'));
 $('like').addEventListener('click', () => act('like'));
 $('show-player').addEventListener('click', () => act('showPlayer'));
 $('open-options').addEventListener('click', () => chrome.runtime.openOptionsPage());
+$('change-camera').addEventListener('click', () => chrome.runtime.openOptionsPage());
+wireCalibration(act);
 $('copy-command').addEventListener('click', async () => {
   await navigator.clipboard.writeText($('alert-command').textContent);
   $('copy-command').textContent = 'Copied';

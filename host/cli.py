@@ -1,8 +1,11 @@
-"""The `moodtune` command (also `python -m host`).
+"""moodtune: music that follows your face.
 
-Chrome starts the host as `python -m host chrome-extension://<id>/` (plus a window handle on
-Windows); that form, or no arguments at all, runs the native-messaging host. Everything else
-is a subcommand; each lives in the module that owns its concern and registers itself here.
+Start with `moodtune demo` (no browser needed), or `moodtune install` to set up the browser
+extension; `moodtune doctor` checks the set-up. `python -m host` is the same command.
+
+The browser starts the extension's helper itself, as `moodtune chrome-extension://<id>/` (plus a
+window handle on Windows); `moodtune native` does the same by hand. Without one of those it
+never starts, so a bare `moodtune` only prints this help.
 """
 
 from __future__ import annotations
@@ -17,17 +20,38 @@ def _subcommand_modules():
     return (demo, bench, recommend, install, doctor)
 
 
+def runs_native_host(argv: list[str]) -> bool:
+    """Whether these arguments are the browser starting the helper (or `native`)."""
+    return bool(argv) and (argv[0].startswith("chrome-extension://") or argv[0] == "native")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The `moodtune` command line, every subcommand registered."""
+    summary, _, details = __doc__.partition("\n\n")
+    command = argparse.ArgumentParser(
+        prog="moodtune",
+        description=summary,
+        epilog=details,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subcommands = command.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _subcommand_modules():
+        module.register(subcommands)
+    subcommands.add_parser(
+        "native", help="run the browser extension's helper on stdin/stdout, as the browser does"
+    )
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0].startswith("chrome-extension://") or argv[0] == "native":
+    if runs_native_host(argv):
         from host.transports.native import serve
 
         return serve()
-    parser = argparse.ArgumentParser(prog="moodtune", description=__doc__.splitlines()[0])
-    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    native = subcommands.add_parser("native", help="run the native-messaging host on stdio")
-    native.set_defaults(run=None)
-    for module in _subcommand_modules():
-        module.register(subcommands)
-    args = parser.parse_args(argv)
+    command = parser()
+    if not argv:
+        command.print_help()
+        return 0
+    args = command.parse_args(argv)
     return args.run(args)

@@ -31,6 +31,7 @@ Situation = Literal[
     "video_ended",  # a video file used as the camera played to its end
     "no_music_yet",  # connected, nothing played yet
     "no_tracks",  # YouTube Music answered, with nothing for this mood and language
+    "play_blocked",  # the browser will not start music in the player tab without a click there
 ]
 SITUATIONS: tuple[Situation, ...] = get_args(Situation)
 
@@ -43,6 +44,7 @@ Action = Literal[
     "open_settings",  # the extension's settings page, where the camera is chosen
     "play_sample",  # the demo's bundled sample video
     "search_music",  # the error's fallback_url: a YouTube Music search for the mood
+    "show_player",  # bring the extension's YouTube Music tab to the front
 ]
 ACTION_LABELS: dict[Action, str] = {
     "retry": "Try again",
@@ -50,6 +52,7 @@ ACTION_LABELS: dict[Action, str] = {
     "open_settings": "Open Settings",
     "play_sample": "Play the sample video",
     "search_music": "Search YouTube Music",
+    "show_player": "Show the tab",
 }
 
 # What takes a notice down: the listener switched the camera off (or paused it), the camera
@@ -119,12 +122,65 @@ ERROR_NOTICES: dict[ErrorCode, Notice] = {
         actions=("search_music",),
         clears=("tracks", "camera_off"),
     ),
+    "music_unreadable": Notice(
+        "YouTube Music answered something moodtune cannot read",
+        "YouTube Music is reachable, but its answer was not one moodtune knows (it may have "
+        "changed; a moodtune update would fix it). No music is saved yet for this mood and "
+        "language. Until then you can search YouTube Music yourself.",
+        actions=("search_music",),
+        clears=("tracks", "camera_off"),
+    ),
+    "store_unavailable": Notice(
+        "moodtune cannot save what you like",
+        "Its memory file cannot be opened or written (the disk may be full or read-only). "
+        "Music and the camera work as usual, but likes, skips and what was played are "
+        "forgotten when the browser closes. Run moodtune doctor in a terminal to see why.",
+        command="moodtune doctor",
+        clears=("hello",),
+        tone="info",
+    ),
+    "command_failed": Notice(
+        "moodtune could not do that",
+        "Something went wrong inside moodtune; it carries on. Try again. If it keeps "
+        "happening, run moodtune doctor in a terminal: it shows the last error in its log.",
+        command="moodtune doctor",
+        clears=("hello", "tracks", "camera_running"),
+    ),
     "music_error": Notice(
         "moodtune could not choose music",
         "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood "
         "changes; if this keeps happening, moodtune doctor shows where its log is.",
         command="moodtune doctor",
         clears=("tracks", "camera_off"),
+    ),
+    # Calibrating to the listener's face (host/vision/calibration.py): the popup and the demo
+    # show these beside their "Calibrate to my face" button, which is how to try again.
+    "calibration_needs_camera": Notice(
+        "The camera is off",
+        "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.",
+        clears=("camera_running",),
+        tone="info",
+    ),
+    "calibration_no_face": Notice(
+        "No face was seen",
+        "Sit facing the camera in your usual light, then try again.",
+        clears=("camera_off",),
+    ),
+    "calibration_unsteady": Notice(
+        "Your face moved too much",
+        "Keep still and look at the screen as you usually do for 5 seconds, then try again.",
+        clears=("camera_off",),
+    ),
+    "calibration_expression": Notice(
+        "That looked like a smile",
+        "Calibration learns your resting face: try again with your usual face.",
+        clears=("camera_off",),
+    ),
+    "journal_error": Notice(
+        "The mood journal could not be read",
+        "Something went wrong with the file it is kept in. Try again; if this keeps happening, "
+        "moodtune doctor shows where its log is.",
+        command="moodtune doctor",
     ),
 }
 
@@ -221,6 +277,11 @@ SITUATION_NOTICES: dict[Situation, Notice] = {
         "YouTube Music found nothing for this mood and language. Try another language or mode.",
         clears=("tracks",),
     ),
+    "play_blocked": Notice(
+        "Press play in the YouTube Music tab",
+        "Your browser wants one click there before music can start by itself.",
+        actions=("show_player",),
+    ),
 }
 
 NOTICES: dict[str, Notice] = {
@@ -312,7 +373,11 @@ export function notice(key, { camera = null, sampleVideo = null } = {}) {
   const entry = NOTICES[key];
   if (!entry) return null;
   const values = { camera: String(camera ?? ''), camera_name: cameraName(camera, sampleVideo) };
-  const fill = (words) => capital(words.replace(/\\{(\\w+)\\}/g, (_, name) => values[name] ?? ''));
+  // A sentence that starts with a filled-in name starts with a capital; 'moodtune' stays lower.
+  const fill = (words) => {
+    const filled = words.replace(/\\{(\\w+)\\}/g, (_, name) => values[name] ?? '');
+    return words.startsWith('{') ? capital(filled) : filled;
+  };
   return { ...entry, key, title: fill(entry.title), text: fill(entry.text) };
 }
 

@@ -11,9 +11,11 @@ models and host/vocabulary.py; a test fails when the committed files differ.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from host.vocabulary import (
     MODES,
@@ -107,8 +109,47 @@ class Ping(Message):
     id: Annotated[int, Field(ge=0)] | ShortText | None = None
 
 
+# Commands about the listener: the calibration to their face and the mood journal
+
+
+class Calibrate(Message):
+    """Learn the listener's resting face from the next few seconds of the running camera."""
+
+    type: Literal["calibrate"]
+
+
+class ResetCalibration(Message):
+    type: Literal["reset_calibration"]
+
+
+class GetJournal(Message):
+    """The journal between two times (epoch seconds; default: the last 7 days)."""
+
+    type: Literal["get_journal"]
+    since: Annotated[float, Field(ge=0)] | None = None
+    until: Annotated[float, Field(ge=0)] | None = None
+
+
+class ExportJournal(Message):
+    """The whole journal as CSV, in `journal_export` events."""
+
+    type: Literal["export_journal"]
+
+
+class DeleteJournal(Message):
+    """Delete everything kept about the listener: journal, calibration, play history, likes."""
+
+    type: Literal["delete_journal"]
+
+
+class SetRetention(Message):
+    type: Literal["set_retention"]
+    days: Annotated[int, Field(ge=1, le=365)]
+
+
 COMMANDS: tuple[type[Message], ...] = (
     Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, Ping,
+    Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention,
 )  # fmt: skip
 Command = Annotated[
     Start
@@ -120,7 +161,13 @@ Command = Annotated[
     | Feedback
     | Played
     | MoreTracks
-    | Ping,
+    | Ping
+    | Calibrate
+    | ResetCalibration
+    | GetJournal
+    | ExportJournal
+    | DeleteJournal
+    | SetRetention,
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: tuple[str, ...] = tuple(message_type(c) for c in COMMANDS)
@@ -143,6 +190,7 @@ class Hello(Message):
     modes: tuple[str, ...] = MODES
     language: str
     mode: Mode
+    calibrated_since: float | None = None  # epoch seconds; None: not calibrated
 
 
 class Status(Message):
@@ -153,6 +201,7 @@ class Status(Message):
     camera: int | str | None = None
     face: bool = False
     detail: str | None = None
+    calibrated_since: float | None = None
 
 
 class EmotionEvent(Message):
@@ -199,8 +248,79 @@ class Pong(Message):
     id: int | str | None = None
 
 
-Event = Hello | Status | EmotionEvent | Tracks | Error | Pong
-EVENTS: tuple[type[Message], ...] = (Hello, Status, EmotionEvent, Tracks, Error, Pong)
+# Events about the listener
+
+
+class CalibrationProgress(Message):
+    """A calibration is collecting the resting face: `progress` goes 0 → 1 over `seconds`."""
+
+    type: Literal["calibration_progress"] = "calibration_progress"
+    progress: float
+    seconds: float
+
+
+class Calibrated(Message):
+    """The calibration now in use: `since` when it was made; None after a reset."""
+
+    type: Literal["calibrated"] = "calibrated"
+    since: float | None
+
+
+class JournalMood(Message):
+    emotion: Emotion
+    confidence: float
+    source: Literal["camera", "hand"]
+    start: float
+    end: float
+
+
+class JournalTrack(Message):
+    video_id: str
+    title: str
+    artists: tuple[str, ...]
+    emotion: Emotion
+    at: float
+
+
+class JournalEvent(Message):
+    type: Literal["journal"] = "journal"
+    since: float
+    until: float
+    moods: tuple[JournalMood, ...]
+    tracks: tuple[JournalTrack, ...]
+    retention_days: int
+
+
+class JournalExport(Message):
+    """One part of the CSV export; the listener's file is the parts joined, in order."""
+
+    type: Literal["journal_export"] = "journal_export"
+    part: int
+    parts: int
+    csv: str
+
+
+class JournalDeleted(Message):
+    type: Literal["journal_deleted"] = "journal_deleted"
+
+
+Event = (
+    Hello
+    | Status
+    | EmotionEvent
+    | Tracks
+    | Error
+    | Pong
+    | CalibrationProgress
+    | Calibrated
+    | JournalEvent
+    | JournalExport
+    | JournalDeleted
+)
+EVENTS: tuple[type[Message], ...] = (
+    Hello, Status, EmotionEvent, Tracks, Error, Pong,
+    CalibrationProgress, Calibrated, JournalEvent, JournalExport, JournalDeleted,
+)  # fmt: skip
 
 
 class ProtocolError(ValueError):
@@ -213,22 +333,30 @@ class ProtocolError(ValueError):
 
 _command_adapter: TypeAdapter[Command] = TypeAdapter(Command)
 
+# Limits checked before pydantic sees a message. Commands are flat objects of short values; these
+# bounds are far above any real one and keep hostile input (a 1,000-deep array, a 5,000-digit
+# number) from reaching code that would raise something other than a clean ProtocolError.
+MAX_DEPTH = 16
+MAX_INT_DIGITS = 20
+MAX_STRING = 4096
+# What an error message quotes of the input: enough to recognise it, never the whole of it.
+QUOTE_LIMIT = 40
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def parse_command(payload: bytes) -> Command:
     """The command in a message body; raises ProtocolError saying what is wrong with it."""
-    try:
-        data = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ProtocolError("bad_encoding", "message is not valid UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise ProtocolError("bad_json", f"message is not valid JSON: {exc.msg}") from None
+    data = _decode(payload)
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "message must be a JSON object")
     kind = data.get("type")
     if kind not in COMMAND_TYPES:
         raise ProtocolError(
             "unknown_type",
-            f"unknown message type {kind!r}; expected one of {', '.join(COMMAND_TYPES)}",
+            f"unknown message type {quote(kind)}; expected one of {', '.join(COMMAND_TYPES)}",
         )
     try:
         return _command_adapter.validate_python(data)
@@ -236,16 +364,99 @@ def parse_command(payload: bytes) -> Command:
         raise ProtocolError("bad_field", f"bad {kind!r} message: {_first_problem(exc)}") from None
 
 
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _decode(payload: bytes) -> object:
+    """The JSON value in `payload`, within the limits above; raises ProtocolError."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("bad_encoding", "message is not valid UTF-8") from None
+    depth = _nesting(text)
+    if depth > MAX_DEPTH:
+        raise ProtocolError("bad_message", f"message is nested more than {MAX_DEPTH} levels deep")
+    try:
+        data = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+    except _NumberTooLong:
+        raise ProtocolError(
+            "bad_field", f"message has a number longer than {MAX_INT_DIGITS} digits"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ProtocolError("bad_json", f"message is not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:  # anything else the decoder refuses
+        raise ProtocolError("bad_json", f"message is not valid JSON: {exc}") from None
+    _check_strings(data)
+    return data
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in `text`, counted up to MAX_DEPTH + 1."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot nest deeper than it has brackets; the common case costs two counts
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_DEPTH:
+            return depth
+    return 0
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise _NumberTooLong(digits)
+    return int(digits)
+
+
+def _no_constant(name: str) -> object:
+    raise json.JSONDecodeError(f"{name} is not a JSON value", name, 0)
+
+
+def _check_strings(value: object, where: str = "message") -> None:
+    """Refuse over-long texts and unpaired surrogates (they cannot be sent back as UTF-8)."""
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise ProtocolError("bad_field", f"{where}: a text longer than {MAX_STRING} characters")
+        if _SURROGATE.search(value):
+            raise ProtocolError(
+                "bad_encoding", f"{where}: an unpaired surrogate (\\ud800-\\udfff) in a text"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, where)
+            _check_strings(item, key[:QUOTE_LIMIT] if key.isidentifier() else where)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, where)
+
+
+def quote(value: object) -> str:
+    """`value` as an error message shows it: repr, cut to QUOTE_LIMIT characters."""
+    shown = repr(value)
+    return shown if len(shown) <= QUOTE_LIMIT else shown[: QUOTE_LIMIT - 1] + "…"
+
+
 def _first_problem(exc: ValidationError) -> str:
     """'field: what is wrong' for the first error, without pydantic's union-branch names."""
     error = exc.errors()[0]
-    fields = [str(p) for p in error["loc"][1:] if isinstance(p, int) or p.isidentifier()]
+    fields = [
+        str(p)[:QUOTE_LIMIT] for p in error["loc"][1:] if isinstance(p, int) or p.isidentifier()
+    ]
     return f"{'.'.join(fields) or 'message'}: {error['msg']}"
 
 
 def encode_event(event: Event) -> bytes:
-    """The event as compact UTF-8 JSON."""
-    return event.model_dump_json(exclude_none=False).encode("utf-8")
+    """The event as compact UTF-8 JSON.
+
+    Text from the network may hold unpaired surrogates, which UTF-8 cannot carry; such an
+    event is still sent, with those characters replaced.
+    """
+    try:
+        return event.model_dump_json(exclude_none=False).encode("utf-8")
+    except PydanticSerializationError:
+        text = json.dumps(event.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
 
 
 # What Chrome puts in runtime.lastError when the native port fails before or while it is open.
@@ -259,6 +470,7 @@ def javascript() -> str:
     """The ES module both pages import: this vocabulary, with one builder per command."""
     from host import messages
     from host import vocabulary as v
+    from host.vision.calibration import CALIBRATION_S
 
     def text(value: str) -> str:
         assert "'" not in value and "\\" not in value, value
@@ -283,6 +495,7 @@ def javascript() -> str:
         f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
         f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
         f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        f"export const CALIBRATION_SECONDS = {CALIBRATION_S:g};",
         "",
         "// Host → extension, with their fields:",
         *(f"//   {message_type(e):<8} {', '.join(_fields(e))}" for e in EVENTS),

@@ -24,14 +24,25 @@ from host.music import (
     languages,
 )
 from host.music.catalog import default_catalog
-from host.music.store import Store
+from host.music.store import JournalSource, Store
 from host.protocol import (
+    Calibrate,
+    Calibrated,
+    CalibrationProgress,
     Command,
+    DeleteJournal,
     EmotionEvent,
     Error,
     Event,
+    ExportJournal,
     Feedback,
+    GetJournal,
     Hello,
+    JournalDeleted,
+    JournalEvent,
+    JournalExport,
+    JournalMood,
+    JournalTrack,
     ModelInfo,
     MoreTracks,
     OverrideMood,
@@ -40,8 +51,10 @@ from host.protocol import (
     Played,
     Pong,
     ProtocolError,
+    ResetCalibration,
     SetLanguage,
     SetMode,
+    SetRetention,
     Start,
     Status,
     Stop,
@@ -49,7 +62,15 @@ from host.protocol import (
     Tracks,
     parse_command,
 )
+from host.vision.calibration import (
+    CALIBRATION_DEADLINE_S,
+    CALIBRATION_S,
+    Calibration,
+    CalibrationError,
+    RestingFace,
+)
 from host.vision.camera import Camera, CameraError, Frame
+from host.vision.camera import camera_source as parse_camera
 from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError, labelled
 from host.vision.mood import Mood
 from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
@@ -62,14 +83,24 @@ DEFAULT_MODE: Mode = "match"
 QUEUE_LENGTH = 10
 # Before the camera has settled on a mood, the first queue is for a neutral one.
 STARTING_EMOTION: Emotion = "neutral"
+# The host does not know which browser profile it serves; one calibration for all, for now.
+DEFAULT_PROFILE = "default"
+# How often the journal's open mood is told it still lasts: a killed host loses at most this.
+JOURNAL_TOUCH_S = 30.0
+JOURNAL_DEFAULT_DAYS = 7
+# Native messaging carries at most 1 MB a message: the CSV goes in parts of this many
+# characters (4 bytes each at worst).
+EXPORT_PART_CHARS = 200_000
+# Tracks remembered from `tracks` events, so a `played` one can be journaled with its title.
+OFFERED_LIMIT = 500
 
 Send = Callable[[Event], Awaitable[None]]
 FrameListener = Callable[[FrameResult, Frame], None]
 
 
-def open_music() -> MusicWorker:
-    """The music worker for a live session: YouTube Music, cached in the user's data folder."""
-    return MusicWorker(Recommender(Store()))
+def open_music(store: Store) -> MusicWorker:
+    """The music worker for a live session: YouTube Music, cached in `store`."""
+    return MusicWorker(Recommender(store))
 
 
 class Session:
@@ -82,9 +113,11 @@ class Session:
         model_dir: str | Path = MODEL_DIR,
         fps: float = DEFAULT_FPS,
         frame_listener: FrameListener | None = None,
+        store: Store | None = None,
     ) -> None:
         self.send = send
         self.music = music
+        self.store = store  # the calibration and the journal; None keeps neither
         self.model_dir = Path(model_dir)
         self.fps = fps
         self.frame_listener = frame_listener
@@ -99,6 +132,15 @@ class Session:
         self._model: EmotionModel | None = None
         self._tracks_generation = 0
         self._loop = asyncio.get_running_loop()
+        self.calibration: Calibration | None = None
+        self._resting: RestingFace | None = None
+        self._resting_deadline: asyncio.TimerHandle | None = None
+        self._progress_sent = 0.0
+        self._journal_lock = asyncio.Lock()
+        self._journal_entry: tuple[Emotion, JournalSource] | None = None
+        self._journal_id: int | None = None
+        self._journal_touch: asyncio.Task | None = None
+        self._offered: dict[str, TrackInfo] = {}
 
     # Lifecycle
 
@@ -113,6 +155,8 @@ class Session:
         except ModelError as exc:
             problem = str(exc)
             log.error("%s", problem)
+        await self._load_calibration()
+        self._journal_touch = asyncio.ensure_future(self._touch_journal())
         await self.send(
             Hello(
                 version=__version__,
@@ -120,15 +164,21 @@ class Session:
                 languages=languages(),
                 language=self.language,
                 mode=self.mode,
+                calibrated_since=self._calibrated_since,
             )
         )
         if problem is not None:
             await self._error("model_missing", problem)
+        self._watch_store()
         await self._status()
 
     async def close(self) -> None:
-        """Release the camera and the music worker."""
+        """Release the camera and the music worker; the journal's mood ends here."""
         await self._stop_camera()
+        if self._journal_touch is not None:
+            self._journal_touch.cancel()
+        self.override = None
+        await self._journal_update()
         if self.music is not None:
             self.music.close()
 
@@ -140,13 +190,25 @@ class Session:
     # Commands
 
     async def handle(self, body: bytes) -> None:
-        """Act on one raw message; anything wrong with it is answered with an `error` event."""
+        """Act on one raw message; anything wrong with it is answered with an `error` event.
+
+        Nothing a command does ends the session: a failure is logged with its traceback and
+        told as `command_failed`, and the next command is served as usual.
+        """
         try:
             command = parse_command(body)
         except ProtocolError as exc:
             await self._error(exc.code, str(exc))
             return
-        await self.execute(command)
+        try:
+            await self.execute(command)
+        except Exception as exc:
+            log.exception("the %s command failed", command.type)
+            await self._error(
+                "command_failed",
+                f"moodtune could not carry out {command.type!r} ({type(exc).__name__}: {exc}); "
+                "it carries on. Try again; if it keeps failing, `moodtune doctor` shows the log.",
+            )
 
     async def execute(self, command: Command) -> None:
         match command:
@@ -158,10 +220,12 @@ class Session:
                 await self._stop_camera()
                 self.camera_mood = None
                 await self._status()
+                await self._journal_update()
             case Pause():
                 await self._stop_camera()
                 self.state = "paused"
                 await self._status()
+                await self._journal_update()
             case SetLanguage(language=language):
                 await self._set_language(language)
             case SetMode(mode=mode):
@@ -171,12 +235,26 @@ class Session:
                 await self._override(emotion)
             case Feedback(video_id=video_id, liked=liked):
                 if self.music is not None:
-                    await self.music.feedback(video_id, self.emotion or STARTING_EMOTION, liked)
+                    emotion = self.emotion or STARTING_EMOTION
+                    self._spawn(self._written(self.music.feedback(video_id, emotion, liked)))
             case Played(video_id=video_id):
                 if self.music is not None:
-                    await self.music.record_play(video_id)
+                    self._spawn(self._written(self.music.record_play(video_id)))
+                await self._journal_played(video_id)
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
+            case Calibrate():
+                await self._calibrate()
+            case ResetCalibration():
+                await self._reset_calibration()
+            case GetJournal(since=since, until=until):
+                await self._send_journal(since, until)
+            case ExportJournal():
+                await self._export_journal()
+            case DeleteJournal():
+                await self._delete_journal()
+            case SetRetention(days=days):
+                await self._set_retention(days)
 
     async def _set_language(self, language: str) -> None:
         code = _language_code(language)
@@ -193,12 +271,18 @@ class Session:
         before = self.emotion
         self.override = emotion
         await self._send_mood()
+        await self._journal_update()
         if self.emotion != before and self.emotion is not None:
             self._spawn(self._refresh_tracks("mood"))
 
     # Camera
 
-    async def _start_camera(self, source: int | str) -> None:
+    async def _start_camera(self, given: int | str) -> None:
+        try:
+            source = parse_camera(given)
+        except CameraError as exc:
+            await self._fail("camera_unavailable", str(exc))
+            return
         if self.watcher is not None and source == self.camera_source:
             await self._status()
             return
@@ -214,9 +298,8 @@ class Session:
         except CameraError as exc:
             await self._fail("camera_unavailable", str(exc))
             return
-        self.watcher = Watcher(
-            camera, FacePipeline(model), self._frame_done, self._camera_ended, fps=self.fps
-        )
+        pipeline = FacePipeline(model, calibration=self.calibration)
+        self.watcher = Watcher(camera, pipeline, self._frame_done, self._camera_ended, fps=self.fps)
         self.state = "camera"
         await self._status()
 
@@ -231,6 +314,12 @@ class Session:
         if watcher is not None:
             await asyncio.to_thread(watcher.stop)
         self.state, self.face = "idle", False
+        if self._resting is not None:
+            self._end_resting()
+            await self._error(
+                "calibration_needs_camera",
+                "The camera stopped while calibrating. Turn it on, then calibrate again.",
+            )
 
     async def _fail(self, code: ErrorCode, message: str) -> None:
         self.state = "error"
@@ -259,6 +348,8 @@ class Session:
             self.frame_listener(result, frame)
         if self.state == "error":
             self._loop.call_soon_threadsafe(self._spawn, self._camera_back())
+        if self._resting is not None:
+            self._loop.call_soon_threadsafe(self._resting_frame, result)
         if result.mood is not None:
             self._loop.call_soon_threadsafe(self._spawn, self._on_mood(result))
 
@@ -268,6 +359,7 @@ class Session:
         self.camera_mood, self.face = result.mood, result.mood.face
         if self.override is None:
             await self._send_mood()
+        await self._journal_update()
         if self.emotion != before and self.emotion is not None:
             await self._refresh_tracks("mood")
 
@@ -313,9 +405,8 @@ class Session:
             await self._error("unknown_language", str(exc))
             return
         except MusicUnavailable as exc:
-            await self.send(
-                Error(code="music_unavailable", message=str(exc), fallback_url=exc.fallback_url)
-            )
+            code: ErrorCode = "music_unreadable" if exc.unreadable else "music_unavailable"
+            await self.send(Error(code=code, message=str(exc), fallback_url=exc.fallback_url))
             return
         except Exception as exc:
             log.exception("recommendation failed")
@@ -323,21 +414,52 @@ class Session:
             return
         if generation != self._tracks_generation and reason != "more":
             return
+        infos = tuple(_track_info(t) for t in tracks)
+        if len(self._offered) > OFFERED_LIMIT:
+            self._offered.clear()
+        self._offered.update((info.video_id, info) for info in infos)
         await self.send(
-            Tracks(
-                emotion=emotion,
-                mode=mode,
-                language=language,
-                reason=reason,
-                tracks=tuple(_track_info(t) for t in tracks),
-            )
+            Tracks(emotion=emotion, mode=mode, language=language, reason=reason, tracks=infos)
         )
+
+    # The store
+
+    def _watch_store(self) -> None:
+        """Tell the extension, once, when the store works from memory (now or later)."""
+        store = self.store if self.store is not None else getattr(self.music, "store", None)
+        if store is None:
+            return
+        if store.problem is not None:
+            self._spawn(self._error("store_unavailable", store.problem))
+            return
+
+        def tell(problem: str) -> None:  # on whichever thread found the problem
+            self._loop.call_soon_threadsafe(self._tell_store_problem, problem)
+
+        store.on_problem = tell
+
+    def _tell_store_problem(self, problem: str) -> None:
+        self._spawn(self._error("store_unavailable", problem))
+
+    async def _written(self, write: Awaitable[None]) -> None:
+        """Wait for a play or feedback write off the command loop; a failure is told, not fatal."""
+        try:
+            await write
+        except Exception as exc:
+            log.exception("a play or feedback could not be recorded")
+            await self._error("store_unavailable", f"moodtune could not record that: {exc}")
 
     # Events
 
     async def _status(self, detail: str | None = None) -> None:
         await self.send(
-            Status(state=self.state, camera=self.camera_source, face=self.face, detail=detail)
+            Status(
+                state=self.state,
+                camera=self.camera_source,
+                face=self.face,
+                detail=detail,
+                calibrated_since=self._calibrated_since,
+            )
         )
 
     async def _error(self, code: ErrorCode, message: str, fatal: bool = False) -> None:
@@ -346,6 +468,208 @@ class Session:
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
         task.add_done_callback(_log_failure)
+
+    # The listener: calibration to their resting face
+
+    @property
+    def _calibrated_since(self) -> float | None:
+        return None if self.calibration is None else self.calibration.made_at
+
+    async def _load_calibration(self) -> None:
+        if self.store is None:
+            return
+        saved = await asyncio.to_thread(self.store.calibration, DEFAULT_PROFILE)
+        if saved is None:
+            return
+        try:
+            self._use_calibration(Calibration.from_json(saved))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring a saved calibration that cannot be read: %s", exc)
+
+    def _use_calibration(self, calibration: Calibration | None) -> None:
+        self.calibration = calibration
+        if self.watcher is not None:
+            self.watcher.pipeline.calibration = calibration
+
+    async def _calibrate(self) -> None:
+        if self.watcher is None or self.state not in ("camera", "error"):
+            await self._error(
+                "calibration_needs_camera",
+                "Calibrating needs the camera: turn it on, then calibrate again.",
+            )
+            return
+        if self._resting is not None:
+            return  # already collecting; its progress and result are on their way
+        self._resting, self._progress_sent = RestingFace(), 0.0
+        self._resting_deadline = self._loop.call_later(
+            CALIBRATION_DEADLINE_S, self._spawn, self._finish_calibration()
+        )
+        await self.send(CalibrationProgress(progress=0.0, seconds=CALIBRATION_S))
+
+    def _resting_frame(self, result: FrameResult) -> None:
+        """On the loop, for each frame processed while calibrating."""
+        resting = self._resting
+        if resting is None:
+            return
+        resting.add(result.timestamp, result.box, result.raw)
+        if resting.done:
+            self._spawn(self._finish_calibration())
+        elif resting.progress - self._progress_sent >= 0.1:
+            self._progress_sent = resting.progress
+            progress = round(resting.progress, 2)
+            self._spawn(self.send(CalibrationProgress(progress=progress, seconds=CALIBRATION_S)))
+
+    def _end_resting(self) -> RestingFace | None:
+        resting, self._resting = self._resting, None
+        if self._resting_deadline is not None:
+            self._resting_deadline.cancel()
+            self._resting_deadline = None
+        return resting
+
+    async def _finish_calibration(self) -> None:
+        resting = self._end_resting()
+        if resting is None:
+            return
+        try:
+            calibration = resting.finish(time.time())
+        except CalibrationError as exc:
+            await self._error(exc.code, str(exc))
+            return
+        self._use_calibration(calibration)
+        if self.store is not None:
+            await asyncio.to_thread(
+                self.store.save_calibration,
+                DEFAULT_PROFILE,
+                calibration.to_json(),
+                calibration.made_at,
+            )
+        await self.send(CalibrationProgress(progress=1.0, seconds=CALIBRATION_S))
+        await self.send(Calibrated(since=calibration.made_at))
+
+    async def _reset_calibration(self) -> None:
+        self._end_resting()
+        self._use_calibration(None)
+        if self.store is not None:
+            await asyncio.to_thread(self.store.forget_calibration, DEFAULT_PROFILE)
+        await self.send(Calibrated(since=None))
+
+    # The listener: the mood journal (kept in the store; it never leaves the machine)
+
+    def _journal_now(self) -> tuple[Emotion, JournalSource, float] | None:
+        """The mood the journal should be in now: by hand, or the camera's while it watches."""
+        if self.override is not None:
+            return self.override, "hand", 1.0
+        mood = self.camera_mood
+        if self.watcher is not None and mood is not None and mood.emotion is not None:
+            return mood.emotion, "camera", mood.confidence
+        return None
+
+    async def _journal_update(self) -> None:
+        """End the journal's mood if it changed, and start the new one."""
+        if self.store is None:
+            return
+        now = self._journal_now()
+        key = None if now is None else (now[0], now[1])
+        async with self._journal_lock:
+            if key == self._journal_entry:
+                return
+            at = time.time()
+            if self._journal_id is not None:
+                await asyncio.to_thread(self.store.extend_mood, self._journal_id, at)
+            self._journal_entry, self._journal_id = key, None
+            if now is not None:
+                emotion, source, confidence = now
+                self._journal_id = await asyncio.to_thread(
+                    self.store.start_mood, emotion, round(confidence, 4), source, at
+                )
+
+    async def _touch_journal(self) -> None:
+        while True:
+            await asyncio.sleep(JOURNAL_TOUCH_S)
+            async with self._journal_lock:
+                if self.store is not None and self._journal_id is not None:
+                    await asyncio.to_thread(self.store.extend_mood, self._journal_id)
+
+    async def _journal_played(self, video_id: str) -> None:
+        if self.store is None:
+            return
+        info = self._offered.get(video_id)
+        await asyncio.to_thread(
+            self.store.add_played,
+            video_id,
+            info.title if info else "",
+            info.artists if info else (),
+            self.emotion or STARTING_EMOTION,
+        )
+
+    async def _journal_store(self) -> Store | None:
+        if self.store is None:
+            await self._error(
+                "journal_error", "This session keeps no journal (it was started without a store)."
+            )
+        return self.store
+
+    async def _send_journal(self, since: float | None, until: float | None) -> None:
+        store = await self._journal_store()
+        if store is None:
+            return
+        until = time.time() if until is None else until
+        since = until - JOURNAL_DEFAULT_DAYS * 86400 if since is None else since
+        journal = await asyncio.to_thread(store.journal, since, until)
+        moods = tuple(
+            JournalMood(
+                emotion=m.emotion,
+                confidence=m.confidence,
+                source=m.source,
+                start=m.started_at,
+                end=m.ended_at,
+            )
+            for m in journal.moods
+        )
+        tracks = tuple(
+            JournalTrack(
+                video_id=t.video_id, title=t.title, artists=t.artists, emotion=t.emotion, at=t.at
+            )
+            for t in journal.tracks
+        )
+        await self.send(
+            JournalEvent(
+                since=since,
+                until=until,
+                moods=moods,
+                tracks=tracks,
+                retention_days=journal.retention_days,
+            )
+        )
+
+    async def _export_journal(self) -> None:
+        store = await self._journal_store()
+        if store is None:
+            return
+        text = await asyncio.to_thread(store.journal_csv)
+        parts = [text[i : i + EXPORT_PART_CHARS] for i in range(0, len(text), EXPORT_PART_CHARS)]
+        for index, part in enumerate(parts):
+            await self.send(JournalExport(part=index, parts=len(parts), csv=part))
+
+    async def _delete_journal(self) -> None:
+        store = await self._journal_store()
+        if store is None:
+            return
+        async with self._journal_lock:
+            await asyncio.to_thread(store.forget_listener)
+            # This moment's mood is not written again: the journal starts at the next one.
+            self._journal_id = None
+        self._end_resting()
+        self._use_calibration(None)
+        await self.send(Calibrated(since=None))
+        await self.send(JournalDeleted())
+
+    async def _set_retention(self, days: int) -> None:
+        store = await self._journal_store()
+        if store is None:
+            return
+        await asyncio.to_thread(store.set_journal_retention, days)
+        await self._send_journal(None, None)
 
 
 def _language_code(language: str) -> str | None:

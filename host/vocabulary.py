@@ -43,7 +43,18 @@ ErrorCode = Literal[
     "camera_unavailable",
     "unknown_language",
     "music_unavailable",
+    "music_unreadable",
     "music_error",
+    # calibrating to the listener's resting face (host/vision/calibration.py)
+    "calibration_needs_camera",
+    "calibration_no_face",
+    "calibration_unsteady",
+    "calibration_expression",
+    # the mood journal (host/music/store.py)
+    "journal_error",
+    # the host carried on without something
+    "store_unavailable",
+    "command_failed",
 ]
 ERROR_CODES: tuple[ErrorCode, ...] = get_args(ErrorCode)
 
@@ -58,6 +69,8 @@ PopupAction = Literal[
     "showPlayer",
     "reconnect",
     "wake",
+    "calibrate",
+    "resetCalibration",
 ]
 POPUP_ACTIONS: tuple[PopupAction, ...] = get_args(PopupAction)
 

@@ -1,2 +1,2 @@
 @echo off
-"{{PYTHON}}" -m host %* 2>"{{LOG}}"
+"{{PYTHON}}" -m host %* 2>>"{{LOG}}"

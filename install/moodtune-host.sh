@@ -1,2 +1,2 @@
 #!/bin/sh
-exec '{{PYTHON}}' -m host "$@" 2>'{{LOG}}'
+exec '{{PYTHON}}' -m host "$@" 2>>'{{LOG}}'

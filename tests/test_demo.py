@@ -174,3 +174,47 @@ def test_the_command_prints_the_address_and_mood_changes_and_stops_on_ctrl_c(
         finally:
             watchdog.cancel()
             process.kill()
+
+
+async def test_hostile_messages_on_the_websocket_get_errors_and_keep_the_page_connected(
+    model_dir: Path,
+) -> None:
+    async with (
+        demo(model_dir) as (transport, _terminal),
+        aiohttp.ClientSession() as http,
+        http.ws_connect(address(transport, "/ws")) as socket,
+    ):
+        await next_message(socket, "hello")
+        for text in ("[" * 1000 + "]" * 1000, '{"type": "ping", "id": ' + "9" * 5000 + "}"):
+            await socket.send_str(text)
+            assert (await next_message(socket, "error"))["fatal"] is False
+        await socket.send_json({"type": "start", "camera": "²"})
+        assert (await next_message(socket, "error"))["code"] == "camera_unavailable"
+        await socket.send_json({"type": "ping", "id": 5})
+        assert (await next_message(socket, "pong"))["id"] == 5
+
+
+def test_the_terminal_says_what_no_tracks_means() -> None:
+    from host.commands.demo import TerminalReport
+    from host.protocol import Tracks
+
+    out = io.StringIO()
+    empty = Tracks(emotion="happy", mode="match", language="en", reason="mood", tracks=())
+    TerminalReport(out, sample_available=True).show(empty)
+    line = out.getvalue().strip()
+    assert re.search(r"no tracks for happy \(en, match\): YouTube Music found nothing", line)
+    assert not line.endswith(":")
+
+
+def test_the_bundled_sample_shows_every_mood_its_timeline_lists(model_dir: Path) -> None:
+    """Played through the shipped finder, model and mood tracker, each face's segment settles
+    on the mood the timeline says (how they were chosen: the JSON's chosen_by)."""
+    from host.vision.emotion import EmotionModel
+    from training.sample import moods_shown
+
+    timeline = json.loads(Path(f"{SAMPLE_VIDEO}.json").read_text())
+    listed = [segment["emotion"] for segment in timeline["segments"]]
+    assert set(listed) == {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"}
+    assert "chosen_by" in timeline
+    shown = moods_shown(EmotionModel.load(model_dir), SAMPLE_VIDEO, len(listed))
+    assert shown == listed

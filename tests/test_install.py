@@ -155,7 +155,7 @@ def test_windows_launcher_is_a_batch_file_with_crlf_lines(tmp_path):
     assert raw.splitlines() == [
         "@echo off",
         r'set "MOODTUNE_DATA_DIR=C:\moodtune 100%"',
-        rf'"C:\Python311\python.exe" -m host %* 2>"{system.host_dir / "host.log"}"',
+        rf'"C:\Python311\python.exe" -m host %* 2>>"{system.host_dir / "host.log"}"',
     ]
     assert raw.count("\r\n") == 3
 
@@ -174,6 +174,8 @@ def test_launcher_hands_the_browsers_arguments_on_and_logs_stderr(tmp_path):
     assert result.stdout == f"args: -m host {ORIGIN} --parent-window=0\n"
     assert result.stderr == ""
     assert (system.host_dir / "host.log").read_text() == "said on stderr\n"
+    subprocess.run([str(launcher), ORIGIN], capture_output=True, check=True)
+    assert (system.host_dir / "host.log").read_text() == "said on stderr\n" * 2, "appended"
 
 
 @pytest.mark.parametrize(
@@ -256,24 +258,56 @@ def test_doctor_on_windows_needs_the_key_to_point_to_the_manifest(tmp_path):
     assert "no registry key" in doctor.check_registration("chrome", system).detail
 
 
-def test_doctor_checks_only_the_browsers_that_were_set_up(tmp_path, model_dir):
+def has_run(system: System, browser: str) -> None:
+    """Make it look as if `browser` has been opened on `system` (it keeps a profile)."""
+    (install.browser_data_dir(browser, system) / "Default").mkdir(parents=True)
+
+
+def test_doctor_skips_browsers_this_computer_does_not_have(tmp_path, model_dir):
     system = make_system(tmp_path, "linux")
-    nothing = doctor.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
-    assert [c.name for c in nothing if not c.ok] == [
-        "camera",
-        "chrome registration",
-        "chromium registration",
-        "brave registration",
-        "edge registration",
+    has_run(system, "chromium")
+    before = doctor.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
+    assert [(c.name, c.mark, c.detail) for c in before[2:]] == [
+        ("chrome registration", "skip", "not installed, skipped"),
+        ("chromium registration", "FAIL", before[3].detail),
+        ("brave registration", "skip", "not installed, skipped"),
+        ("edge registration", "skip", "not installed, skipped"),
     ]
+    assert "no manifest" in before[3].detail
     install.install(["chromium"], system, python="/nonexistent/python")
     checks = doctor.run_doctor(system, str(tmp_path / "none.mp4"), install.BROWSERS, model_dir)
-    assert [(c.name, c.ok) for c in checks] == [
-        ("model", True),
-        ("camera", False),
-        ("chromium registration", True),
-        ("host start", False),
+    assert [(c.name, c.mark) for c in checks] == [
+        ("model", "ok  "),
+        ("camera", "FAIL"),
+        ("chrome registration", "skip"),
+        ("chromium registration", "ok  "),
+        ("brave registration", "skip"),
+        ("edge registration", "skip"),
+        ("host start", "FAIL"),
     ]
+
+
+def test_doctor_skips_a_browser_the_listener_did_not_set_up_once_another_is(tmp_path, model_dir):
+    system = make_system(tmp_path, "linux")
+    has_run(system, "chrome")
+    has_run(system, "brave")
+    install.install(["brave"], system, python="/nonexistent/python")
+    [chrome, brave] = doctor.check_browsers(system, ["chrome", "brave"])
+    assert chrome.skipped and "moodtune install --browser chrome" in chrome.detail
+    assert brave.ok and not brave.skipped
+
+
+def test_doctor_says_when_no_browser_is_there_at_all(tmp_path):
+    checks = doctor.check_browsers(make_system(tmp_path, "linux"), install.BROWSERS)
+    assert [c.mark for c in checks] == ["skip"] * 4 + ["FAIL"]
+    assert "moodtune demo" in checks[-1].fix
+
+
+def test_registering_an_absent_browser_does_not_make_it_look_installed(tmp_path):
+    system = make_system(tmp_path, "linux")
+    install.install(["edge"], system, python="/nonexistent/python")
+    assert not doctor.browser_present("edge", system)
+    assert [c.name for c in doctor.check_browsers(system, ["edge"])] == ["edge registration"]
 
 
 def test_doctor_model_check_names_the_missing_file(tmp_path, model_dir):
@@ -336,8 +370,11 @@ def test_install_then_uninstall_commands_for_the_current_user(tmp_path, monkeypa
 @pytest.mark.skipif(sys.platform != "linux", reason="checks Linux paths")
 def test_doctor_command_exits_non_zero_with_fixes(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
     monkeypatch.setenv("MOODTUNE_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / ".config" / "google-chrome" / "Default").mkdir(parents=True)
     assert run_command(["doctor", "--camera", str(tmp_path / "none.mp4")]) == 1
     out = capsys.readouterr().out
     assert "FAIL  chrome registration: no manifest" in out
     assert "fix: moodtune install --browser chrome" in out
+    assert "skip  edge registration: not installed, skipped" in out

@@ -86,12 +86,37 @@ async def test_plays_and_feedback_go_through_the_worker(worker):
     assert not {t.video_id for t in first} & {t.video_id for t in later}
 
 
+async def test_plays_and_feedback_are_recorded_while_a_fetch_hangs(worker, replay):
+    await worker.recommend("sad", "hi", "match", count=3)
+    entered, release = threading.Event(), threading.Event()
+    answer = replay.routes["search:playlists"]
+
+    def hung_search(seen):
+        entered.set()
+        release.wait(timeout=10)
+        return answer
+
+    replay.routes["search:playlists"] = hung_search
+    fetching = asyncio.create_task(worker.recommend("happy", "en", "match"))
+    while not entered.is_set():
+        await asyncio.sleep(0.01)
+    try:
+        await asyncio.wait_for(worker.record_play("abcdefghijk"), timeout=2)
+        await asyncio.wait_for(worker.feedback("abcdefghijk", "happy", liked=True), timeout=2)
+        assert worker.store.history_since("played", 0.0) == {"abcdefghijk"}
+        assert worker.store.scores("happy").tracks == {"abcdefghijk": 1.0}
+        assert not fetching.done(), "recorded while the fetch was still hanging"
+    finally:
+        release.set()
+    await fetching
+
+
 async def test_stale_answers_are_refreshed_after_the_tracks_are_back(worker, replay, clock):
     await worker.recommend("sad", "hi", "match")
     clock.now += LISTINGS_TTL_S + 60
     asked = len(replay.seen)
     await worker.recommend("sad", "hi", "match")
-    await worker.record_play("anything")  # queued behind the refresh
+    await worker.recommend("happy", "hi", "match")  # queued behind the refresh
     assert "search:playlists" in replay.routes_seen()[asked:]
 
 

@@ -4,77 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import struct
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-EXTENSION_ORIGIN = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/"
-
-
-class HostProcess:
-    """`python -m host <origin>` with helpers to send commands and wait for events."""
-
-    def __init__(self, data_dir: Path) -> None:
-        env = {**os.environ, "MOODTUNE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "host", EXTENSION_ORIGIN],
-            cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-        self.events: queue.Queue[dict | None] = queue.Queue()
-        self.stdout_garbage = bytearray()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        out = self.process.stdout
-        while header := out.read(4):
-            (length,) = struct.unpack("=I", header)
-            body = out.read(length)
-            try:
-                self.events.put(json.loads(body))
-            except json.JSONDecodeError:
-                self.stdout_garbage += header + body
-        self.events.put(None)
-
-    def send_raw(self, body: bytes) -> None:
-        self.process.stdin.write(struct.pack("=I", len(body)) + body)
-        self.process.stdin.flush()
-
-    def send(self, message: dict) -> None:
-        self.send_raw(json.dumps(message).encode())
-
-    def wait_for(self, kind: str, timeout: float = 20.0, **fields) -> dict:
-        """The next event of type `kind` (with the given field values), skipping others."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                event = self.events.get(timeout=left)
-            except queue.Empty:
-                break
-            if event is None:
-                raise AssertionError(f"host exited while waiting for {kind}")
-            if event["type"] == kind and all(event.get(k) == v for k, v in fields.items()):
-                return event
-        raise AssertionError(f"no {kind} event {fields} within {timeout} s")
-
-    def close_stdin_and_wait(self) -> float:
-        """Close stdin as Chrome does on disconnect; seconds until the process exits."""
-        start = time.monotonic()
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-        return time.monotonic() - start
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+from host_process import EXTENSION_ORIGIN, REPO, HostProcess
 
 
 @pytest.fixture
@@ -97,7 +32,7 @@ def test_greets_then_follows_a_face_and_frees_the_camera_at_end_of_input(host, f
     assert sum(emotion["probabilities"].values()) == pytest.approx(1, abs=0.01)
     assert host.close_stdin_and_wait() < 2.0
     assert host.process.returncode == 0
-    assert "Traceback" not in host.process.stderr.read().decode()
+    assert "Traceback" not in host.stderr
 
 
 def test_ping_is_answered_with_pong(host):
@@ -142,3 +77,95 @@ def test_impossible_length_header_is_fatal_and_the_host_exits_cleanly(host):
     error = host.wait_for("error")
     assert error["fatal"] is True
     assert host.process.wait(timeout=5) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 1000 + b"]" * 1000, "bad_message"),
+        (b'{"type": "ping", "id": ' + b"9" * 5000 + b"}", "bad_field"),
+        (b'{"type": "ping", "id": "\\ud800"}', "bad_encoding"),
+        (b'{"type": "set_mode", "mode": NaN}', "bad_json"),
+        (b'{"type": "' + b"t" * 100_000 + b'"}', "bad_field"),
+    ],
+    ids=["deep", "huge-number", "surrogate", "nan", "huge-type"],
+)
+def test_hostile_input_is_an_error_event_and_the_host_serves_on(host, body, code):
+    host.wait_for("hello")
+    host.send_raw(body)
+    error = host.wait_for("error")
+    assert (error["code"], error["fatal"]) == (code, False)
+    assert len(error["message"]) < 200, "the input is not echoed back whole"
+    host.send({"type": "ping", "id": 7})
+    assert host.wait_for("pong")["id"] == 7
+
+
+@pytest.mark.parametrize("camera", ["²", "①", "٣", " 1 ", "99999999999999999999", ""])
+def test_camera_strings_that_look_like_numbers_are_errors_not_crashes(host, camera):
+    host.wait_for("hello")
+    host.send({"type": "start", "camera": camera})
+    assert host.wait_for("error")["code"] in ("camera_unavailable", "bad_field")
+    host.send({"type": "ping", "id": 1})
+    assert host.wait_for("pong")["id"] == 1
+
+
+def test_the_end_of_input_is_a_clean_exit_even_mid_command(host, face_video):
+    host.wait_for("hello")
+    host.send({"type": "start", "camera": str(face_video)})
+    host.send({"type": "played", "video_id": "abcdefghijk"})
+    assert host.close_stdin_and_wait() < 2.5
+    assert host.process.returncode == 0
+    assert "Fatal Python error" not in host.stderr
+
+
+def test_the_browser_closing_the_hosts_output_is_a_clean_exit(tmp_path):
+    env = {**os.environ, "MOODTUNE_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "host", EXTENSION_ORIGIN],
+        cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        header = process.stdout.read(4)  # the hello's header: the host is serving
+        assert len(header) == 4
+        process.stdout.close()
+        ping = json.dumps({"type": "ping", "id": 1}).encode()
+        for _ in range(20):  # each pong now meets a closed pipe
+            process.stdin.write(struct.pack("=I", len(ping)) + ping)
+            process.stdin.flush()
+        assert process.wait(timeout=5) == 0
+        stderr = process.stderr.read().decode()
+        assert "Fatal Python error" not in stderr
+        assert "Traceback" not in stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_a_store_that_cannot_be_opened_still_says_hello_then_why(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "moodtune.db").mkdir()  # a folder where the file should be
+    process = HostProcess(data)
+    try:
+        assert process.wait_for("hello")["type"] == "hello"
+        error = process.wait_for("error", code="store_unavailable")
+        assert error["fatal"] is False
+        assert "moodtune.db" in error["message"]
+        process.send({"type": "played", "video_id": "abcdefghijk"})
+        process.send({"type": "feedback", "video_id": "abcdefghijk", "liked": True})
+        process.send({"type": "ping", "id": 3})
+        assert process.wait_for("pong")["id"] == 3
+    finally:
+        process.kill()
+
+
+def test_the_host_log_is_kept_with_timestamps_across_starts(tmp_path):
+    for _ in range(2):
+        process = HostProcess(tmp_path / "data")
+        process.wait_for("hello")
+        process.close_stdin_and_wait()
+    log = (tmp_path / "data" / "native-host" / "host.log").read_text()
+    starts = [line for line in log.splitlines() if "moodtune host" in line and "started" in line]
+    assert len(starts) == 2, log
+    assert all(line[:4].isdigit() and line[4] == "-" for line in starts), "timestamped"

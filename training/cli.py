@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--detect-faces", action="store_true", help="images are full photos")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--plot", default=None, help="write the confusion matrix PNG here")
+    evaluate.add_argument(
+        "--per-person",
+        action="store_true",
+        help="also score through each person's calibration (person: file name before '__')",
+    )
 
     export = commands.add_parser("export", help="write emotion.tflite and model.json")
     export.add_argument(
@@ -63,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--faces", type=int, default=8)
     video.add_argument("--seconds", type=float, default=3.0, help="how long each face is held")
     video.add_argument("--seed", type=int, default=0)
+
+    sample = commands.add_parser(
+        "make-sample", help="the demo's sample video: faces the host finds and reads right"
+    )
+    sample.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
+    sample.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
+    sample.add_argument("--seed", type=int, default=0)
 
     calibrate = commands.add_parser("calibrate-mood", help="measure mood tracker settings")
     calibrate.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
@@ -224,10 +236,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from host.vision.emotion import MODEL_DIR, ModelError
-    from training.evaluate import evaluate, plot_confusion
+    from training.evaluate import evaluate, evaluate_per_person, plot_confusion
 
+    model_dir = args.model_dir or MODEL_DIR
     try:
-        report = evaluate(args.data, args.model_dir or MODEL_DIR, args.detect_faces).report()
+        if args.per_person:
+            report = evaluate_per_person(args.data, model_dir, args.detect_faces)
+        else:
+            report = evaluate(args.data, model_dir, args.detect_faces).report()
     except ModelError as exc:
         print(f"python -m training evaluate: {exc}", file=sys.stderr)
         return 2
@@ -241,6 +257,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
         print("recall: " + ", ".join(f"{k} {v:.3f}" for k, v in report["recall"].items()))
         print(f"faces missed: {report['faces_missed']}")
+        if args.per_person:
+            calibrated = report["calibrated"]
+            print(
+                f"calibrated ({report['people_calibrated']} of {report['people']} people): "
+                f"accuracy={calibrated['accuracy']:.4f} macro_f1={calibrated['macro_f1']:.4f}"
+            )
     return 0
 
 
@@ -273,6 +295,19 @@ def run_make_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_make_sample(args: argparse.Namespace) -> int:
+    from training.sample import make_sample
+
+    for segment in make_sample(args.data, args.out, args.seed):
+        print(
+            f"{segment['emotion']:<9} {segment['source']}: face found in "
+            f"{segment['face_found']:.0%} of frames, read as {segment['emotion']} "
+            f"{segment['label_share']:.0%}"
+        )
+    print(f"wrote {args.out} and {args.out}.json")
+    return 0
+
+
 def run_haar_framing(args: argparse.Namespace) -> int:
     from training.framing import haar_framing
 
@@ -296,6 +331,7 @@ COMMANDS = {
     "evaluate": run_evaluate,
     "export": run_export,
     "make-video": run_make_video,
+    "make-sample": run_make_sample,
     "haar-framing": run_haar_framing,
     "calibrate-mood": run_calibrate_mood,
 }

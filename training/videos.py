@@ -90,30 +90,58 @@ def make_video(
 ) -> list[Segment]:
     """Write the video and its timeline JSON; returns the timeline."""
     rng = np.random.default_rng(seed)
+    return write_video(choose_faces(Path(data_dir), faces, rng), out, seconds, rng)
+
+
+def write_video(
+    faces: list[tuple[Path, int]],
+    out: str | Path,
+    seconds: float,
+    rng: np.random.Generator,
+    notes: dict | None = None,
+) -> list[Segment]:
+    """Write `faces` (path, label index), each held `seconds`, and the timeline JSON (with
+    `notes` added to it); returns the timeline."""
     out = Path(out)
     writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), FPS, FRAME_SIZE)
     if not writer.isOpened():
         raise RuntimeError(f"cannot write video {out}")
+    timeline, frame_index = [], 0
+    for frames_of_face, segment in zip(
+        face_frames(faces, seconds, rng), faces_timeline(faces, seconds), strict=True
+    ):
+        for frame in frames_of_face:
+            writer.write(frame)
+            frame_index += 1
+        timeline.append(segment)
+    writer.release()
+    data = {"fps": FPS, "segments": [asdict(s) for s in timeline], **(notes or {})}
+    Path(f"{out}.json").write_text(json.dumps(data, indent=1) + "\n")
+    return timeline
+
+
+def faces_timeline(faces: list[tuple[Path, int]], seconds: float) -> list[Segment]:
+    """When each face shows in a video of `faces` held `seconds` each."""
+    frames = round(seconds * FPS)
+    return [
+        Segment(i * frames / FPS, (i + 1) * frames / FPS, LABELS[label], path.name)
+        for i, (path, label) in enumerate(faces)
+    ]
+
+
+def face_frames(faces: list[tuple[Path, int]], seconds: float, rng: np.random.Generator):
+    """For each face, its frames (BGR): held `seconds`, drifting over one backdrop."""
     base = background(rng)
     center = np.array([FRAME_SIZE[0] / 2, FRAME_SIZE[1] / 2 - 10])
     margin = FACE_PX * (0.5 + CONTEXT) + 10
-    timeline, frame_index = [], 0
-    for path, label in choose_faces(Path(data_dir), faces, rng):
+    for path, _ in faces:
         patch, mask = face_patch(read_gray(path))
-        frames = round(seconds * FPS)
-        timeline.append(
-            Segment(frame_index / FPS, (frame_index + frames) / FPS, LABELS[label], path.name)
-        )
-        for _ in range(frames):
+        frames = []
+        for _ in range(round(seconds * FPS)):
             center += rng.normal(0, DRIFT_PX, 2)
             center = np.clip(center, margin, np.array(FRAME_SIZE) - margin)
-            writer.write(render(base, patch, mask, center, rng))
-            frame_index += 1
-    writer.release()
-    Path(f"{out}.json").write_text(
-        json.dumps({"fps": FPS, "segments": [asdict(s) for s in timeline]}, indent=1)
-    )
-    return timeline
+            frames.append(render(base, patch, mask, center, rng))
+        yield frames
 
 
 def read_timeline(video: str | Path) -> list[Segment]:

@@ -22,10 +22,13 @@ from typing import TextIO
 
 import cv2
 
+from host.messages import NOTICES
 from host.music import MusicWorker
+from host.music.store import Store
 from host.paths import PACKAGE_DIR
 from host.protocol import EmotionEvent, Error, Event, Start, Status, Tracks
 from host.session import Session, open_music
+from host.terminal import printable
 from host.transports.web import PortUnavailable, WebTransport
 from host.vision.camera import CameraError
 from host.vision.camera import camera_source as parse_camera
@@ -101,8 +104,9 @@ async def _serve(camera: int | str, port: int, open_browser: bool, model_dir: Pa
         with contextlib.suppress(NotImplementedError):
             asyncio.get_running_loop().add_signal_handler(stop_signal, stopped.set)
     try:
+        store = Store()
         async with running_demo(
-            camera, music=open_music(), port=port, model_dir=model_dir
+            camera, music=open_music(store), port=port, model_dir=model_dir, store=store
         ) as transport:
             if open_browser:
                 webbrowser.open(transport.url)
@@ -120,6 +124,7 @@ async def running_demo(
     port: int = 0,
     model_dir: str | Path = MODEL_DIR,
     out: TextIO | None = None,
+    store: Store | None = None,
 ) -> AsyncIterator[WebTransport]:
     """Serve the demo page for a session watching `camera` (None: start from the page).
 
@@ -133,7 +138,9 @@ async def running_demo(
         report.show(event)
         await transport.send(event)
 
-    session = Session(send, music, model_dir=model_dir, frame_listener=transport.show_frame)
+    session = Session(
+        send, music, model_dir=model_dir, frame_listener=transport.show_frame, store=store
+    )
     try:
         url = await transport.start(session.handle, port)
         print(f"moodtune demo: open {url}\n(Ctrl+C stops it)", file=out, flush=True)
@@ -168,8 +175,13 @@ class TerminalReport:
                 self._say(f"camera: {words}" + (f" ({detail})" if detail else ""))
             case Tracks(tracks=tracks, emotion=emotion, language=language, mode=mode):
                 self.music_missing = False
+                if not tracks:
+                    nothing = NOTICES["no_tracks"]
+                    self._say(f"no tracks for {emotion} ({language}, {mode}): {nothing.text}")
+                    return
                 named = "; ".join(f"{t.title} by {', '.join(t.artists)}" for t in tracks[:3])
-                self._say(f"{len(tracks)} tracks for {emotion} ({language}, {mode}): {named}")
+                more = f" and {len(tracks) - 3} more" if len(tracks) > 3 else ""
+                self._say(f"{len(tracks)} tracks for {emotion} ({language}, {mode}): {named}{more}")
             case Error(code="camera_unavailable", message=message):
                 self.camera_state = "error"
                 self._say(f"no camera: {message}")
@@ -178,7 +190,11 @@ class TerminalReport:
                         f"try the bundled sample video: moodtune demo --camera {SAMPLE_ALIAS}"
                         " (or click “Play the sample video” on the page)"
                     )
-            case Error(code="music_unavailable", message=message, fallback_url=fallback_url):
+            case Error(
+                code="music_unavailable" | "music_unreadable",
+                message=message,
+                fallback_url=fallback_url,
+            ):
                 # Said once until music is back: every mood change would repeat it.
                 if not self.music_missing:
                     self.music_missing = True
@@ -189,7 +205,7 @@ class TerminalReport:
                 self._say(f"problem ({code}): {message}")
 
     def _say(self, line: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')}  {line}", file=self.out, flush=True)
+        print(f"{time.strftime('%H:%M:%S')}  {printable(line)}", file=self.out, flush=True)
 
 
 def _mood_words(event: EmotionEvent) -> str:

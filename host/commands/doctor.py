@@ -16,11 +16,14 @@ from host.commands.install import (
     HOST_NAME,
     LOG_NAME,
     System,
+    browser_data_dir,
     browsers_named,
     is_registered,
     registration,
     registry_of,
 )
+from host.terminal import printable
+from host.transports.native import saved_camera_choice
 from host.vision.camera import CameraError, camera_source
 
 
@@ -32,6 +35,12 @@ class Check:
     ok: bool
     detail: str
     fix: str | None = None
+    skipped: bool = False  # nothing to check here (a browser this computer does not have)
+
+    @property
+    def mark(self) -> str:
+        """The report's first column."""
+        return "skip" if self.skipped else "ok  " if self.ok else "FAIL"
 
 
 def check_model(model_dir: Path | None = None) -> Check:
@@ -57,12 +66,17 @@ def check_model(model_dir: Path | None = None) -> Check:
     return Check("model", True, f"{contract.name} loads from {model_dir}{accuracy}")
 
 
-def check_camera(source: int | str) -> Check:
-    """The camera (a device index or a video file) opens and gives a frame."""
+def check_camera(source: int | str, chosen_by: str = "") -> Check:
+    """The camera (a device index or a video file) opens and gives a frame.
+
+    `chosen_by` says whose choice it is, for the report ("the extension's", "--camera").
+    """
     import cv2
 
+    name = "camera" + (f" ({chosen_by})" if chosen_by else "")
     if isinstance(source, str) and not Path(source).is_file():
-        return Check("camera", False, f"no video file at {source}", "check the path in the options")
+        fix = "choose the file again in moodtune's Settings (or pass --camera)"
+        return Check(name, False, f"no video file at {source}", fix)
     # OpenCV prints a screenful of backend warnings for a missing camera; the check says it.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     capture = cv2.VideoCapture(source)
@@ -70,14 +84,15 @@ def check_camera(source: int | str) -> Check:
         ok = capture.isOpened() and capture.read()[0]
     finally:
         capture.release()
+    what = f"the video file {source}" if isinstance(source, str) else f"camera {source}"
     if ok:
-        return Check("camera", True, f"camera {source} gives frames")
+        return Check(name, True, f"{what} gives frames")
     return Check(
-        "camera",
+        name,
         False,
-        f"camera {source} does not open or gives no frames",
+        f"{what} does not open or gives no frames",
         "plug the camera in and close other apps that use it (video calls); "
-        "or pick another camera in moodtune's options",
+        "or choose another camera or a video file in moodtune's Settings",
     )
 
 
@@ -146,21 +161,83 @@ _REINSTALL = "reinstall from the moodtune folder with `pip install -e . && moodt
 
 
 def run_doctor(
-    system: System, camera: int | str, browsers: Iterable[str], model_dir: Path | None = None
+    system: System,
+    camera: int | str,
+    browsers: Iterable[str],
+    model_dir: Path | None = None,
+    camera_chosen_by: str = "",
 ) -> list[Check]:
-    """Every check, in the order a listener would fix things.
-
-    Browsers the listener does not use need no registration: of `browsers`, only those with
-    some registration are checked, unless none has one.
-    """
-    checks = [check_model(model_dir), check_camera(camera)]
-    browsers = list(browsers)
-    registered = [browser for browser in browsers if is_registered(browser, system)]
-    registrations = [check_registration(b, system) for b in registered or browsers]
+    """Every check, in the order a listener would fix things."""
+    checks = [check_model(model_dir), check_camera(camera, camera_chosen_by)]
+    registrations = check_browsers(system, browsers)
     checks += registrations
-    if any(check.ok for check in registrations):
+    if any(check.ok and not check.skipped for check in registrations):
         checks.append(check_host_starts(system.launcher))
     return checks
+
+
+def check_browsers(system: System, browsers: Iterable[str]) -> list[Check]:
+    """Each browser's registration, where it matters.
+
+    A registration there is always checked. A browser this computer does not have needs none
+    and is skipped; one it has but the listener did not set up is skipped too once another
+    browser is set up (they use that one), and fails when none is.
+    """
+    browsers = list(browsers)
+    registered = {browser for browser in browsers if is_registered(browser, system)}
+    checks = []
+    for browser in browsers:
+        name = f"{browser} registration"
+        if browser in registered:
+            checks.append(check_registration(browser, system))
+        elif not browser_present(browser, system):
+            checks.append(Check(name, True, "not installed, skipped", skipped=True))
+        elif registered:
+            detail = f"not set up, skipped (moodtune install --browser {browser} to use it)"
+            checks.append(Check(name, True, detail, skipped=True))
+        else:
+            checks.append(check_registration(browser, system))
+    if all(check.skipped for check in checks) and not registered:
+        names = ", ".join(browsers)
+        fix = (
+            "install one of them and open it once, then run moodtune install (or use moodtune demo)"
+        )
+        checks.append(Check("browser", False, f"none of {names} is set up for this user", fix))
+    return checks
+
+
+def browser_present(browser: str, system: System) -> bool:
+    """Whether `browser` has run on this computer for this user: its data folder holds more
+    than the manifest folder `moodtune install` may have made there."""
+    folder = browser_data_dir(browser, system)
+    try:
+        return any(entry.name != "NativeMessagingHosts" for entry in folder.iterdir())
+    except OSError:
+        return False
+
+
+def camera_to_check(given: str | None) -> tuple[int | str, str]:
+    """The camera to try and whose choice it is: `--camera`, else the one the extension last
+    started (the host keeps it), else camera 0. Raises CameraError for a bad `--camera`."""
+    if given is not None:
+        return camera_source(given), "--camera"
+    saved = saved_camera_choice()
+    if saved is not None:
+        return saved, "the extension's choice"
+    return 0, "the extension has not started one yet"
+
+
+def log_report(path: Path | None = None) -> list[str]:
+    """Where the host's log is and the last error in it: the lines the doctor ends with."""
+    from host.logfile import last_error, log_path
+
+    path = log_path() if path is None else path
+    if not path.exists():
+        return [f"log   {path} (none yet: the browser has not started the host)"]
+    error = last_error(path)
+    if error is None:
+        return [f"log   {path}", "      no errors in it"]
+    return [f"log   {path}", f"      last error: {printable(error)}"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -170,22 +247,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command = subparsers.add_parser("doctor", help="check the model, camera and registration")
     command.add_argument("--browser", choices=choices, default="all", help=browser_help)
     command.add_argument(
-        "--camera", default="0", help="camera index or video file to try (default: 0)"
+        "--camera",
+        help="camera index or video file to try (default: the one the extension last used, else 0)",
     )
     command.set_defaults(run=_run_doctor)
 
 
 def _run_doctor(args: argparse.Namespace) -> int:
     try:
-        camera = camera_source(args.camera)
+        camera, chosen_by = camera_to_check(args.camera)
     except CameraError as exc:
         print(f"FAIL  camera: {exc}")
         return 1
-    checks = run_doctor(System.current(), camera, browsers_named(args.browser))
+    checks = run_doctor(
+        System.current(), camera, browsers_named(args.browser), camera_chosen_by=chosen_by
+    )
     for check in checks:
-        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        print(f"{check.mark}  {check.name}: {check.detail}")
         if not check.ok and check.fix:
             print(f"      fix: {check.fix}")
+    print("\n".join(log_report()))
     failed = sum(not check.ok for check in checks)
     print("all good" if not failed else f"{failed} problem{'s' if failed > 1 else ''} found")
     return 1 if failed else 0

@@ -6,7 +6,8 @@ looks for that manifest in a per-user folder of its own; on Windows a registry k
 HKEY_CURRENT_USER points to it. Everything here is per user: no administrator rights needed.
 
 The program the manifest names is a launcher script in moodtune's data folder that runs
-`python -m host` with the Python that ran the installer, and keeps the host's log beside it.
+`python -m host` with the Python that ran the installer, appending its stderr to the host's log
+beside it (see host/logfile.py: the host rotates that log itself; it is never truncated).
 `install/` holds the same files as templates, with a README, for setting them up by hand.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from host.logfile import HOST_DIR_NAME, LOG_NAME
 from host.paths import PACKAGE_DIR
 from host.protocol import HOST_NAME
 
@@ -30,7 +32,6 @@ from host.protocol import HOST_NAME
 EXTENSION_ID = "kmjpddcboijkpgjegdplbclkadhankic"
 BROWSERS = ("chrome", "chromium", "brave", "edge")
 DESCRIPTION = "moodtune: plays music that follows your mood"
-LOG_NAME = "host.log"
 # Set at install time, these reach the host that the browser starts later.
 CARRIED_ENVIRONMENT = ("MOODTUNE_DATA_DIR",)
 
@@ -48,6 +49,12 @@ _PROFILE_DIRS = {
         "brave": "BraveSoftware/Brave-Browser",
         "edge": "Microsoft Edge",
     },
+}
+_WINDOWS_PROFILE_DIRS = {  # under %LOCALAPPDATA%
+    "chrome": "Google/Chrome/User Data",
+    "chromium": "Chromium/User Data",
+    "brave": "BraveSoftware/Brave-Browser/User Data",
+    "edge": "Microsoft/Edge/User Data",
 }
 _REGISTRY_KEYS = {  # under HKEY_CURRENT_USER
     "chrome": r"Software\Google\Chrome\NativeMessagingHosts",
@@ -116,7 +123,7 @@ class System:
             platform=sys.platform,
             home=Path.home(),
             environ=os.environ,
-            host_dir=data_dir() / "native-host",
+            host_dir=data_dir() / HOST_DIR_NAME,
             registry=WindowsRegistry() if sys.platform == "win32" else None,
         )
 
@@ -147,15 +154,22 @@ def registration(browser: str, system: System) -> Registration:
             system.host_dir / f"{HOST_NAME}.json",
             rf"{_REGISTRY_KEYS[browser]}\{HOST_NAME}",
         )
+    manifest = browser_data_dir(browser, system) / "NativeMessagingHosts" / f"{HOST_NAME}.json"
+    return Registration(browser, manifest)
+
+
+def browser_data_dir(browser: str, system: System) -> Path:
+    """The folder where `browser` keeps its per-user data: there once the browser has run."""
+    if system.windows:
+        local = system.environ.get("LOCALAPPDATA")
+        base = Path(local) if local else system.home / "AppData" / "Local"
+        return base / _WINDOWS_PROFILE_DIRS[browser]
     if system.platform == "darwin":
-        base = system.home / "Library" / "Application Support"
-        profile = _PROFILE_DIRS["darwin"][browser]
-    else:
-        # Chrome honours XDG_CONFIG_HOME on Linux, and ignores it unless absolute.
-        xdg = system.environ.get("XDG_CONFIG_HOME", "")
-        base = Path(xdg) if xdg and Path(xdg).is_absolute() else system.home / ".config"
-        profile = _PROFILE_DIRS["linux"][browser]
-    return Registration(browser, base / profile / "NativeMessagingHosts" / f"{HOST_NAME}.json")
+        return system.home / "Library" / "Application Support" / _PROFILE_DIRS["darwin"][browser]
+    # Chrome honours XDG_CONFIG_HOME on Linux, and ignores it unless absolute.
+    xdg = system.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else system.home / ".config"
+    return base / _PROFILE_DIRS["linux"][browser]
 
 
 def is_registered(browser: str, system: System) -> bool:
@@ -184,7 +198,7 @@ def render_manifest(launcher: Path | str, extension_ids: Iterable[str]) -> str:
 def render_launcher(
     python: str, log: Path | str, environment: Mapping[str, str], windows: bool
 ) -> str:
-    """A script that runs the host with `python`, its stderr going to `log`.
+    """A script that runs the host with `python`, its stderr appended to `log`.
 
     The browser passes the extension's origin (and on Windows a window handle) as arguments;
     they are handed on to the host, which recognises that form.
@@ -196,11 +210,11 @@ def render_launcher(
 
         lines = ["@echo off"]
         lines += [f'set "{name}={value}"' for name, value in environment.items()]
-        lines.append(f"{quote(python)} -m host %* 2>{quote(log)}")
+        lines.append(f"{quote(python)} -m host %* 2>>{quote(log)}")
         return "\r\n".join(lines) + "\r\n"
     lines = ["#!/bin/sh"]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in environment.items()]
-    lines.append(f'exec {shlex.quote(python)} -m host "$@" 2>{shlex.quote(str(log))}')
+    lines.append(f'exec {shlex.quote(python)} -m host "$@" 2>>{shlex.quote(str(log))}')
     return "\n".join(lines) + "\n"
 
 

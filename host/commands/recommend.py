@@ -25,6 +25,7 @@ from host.music.errors import MusicUnavailable, UnknownLanguage
 from host.music.models import Track
 from host.music.recommender import Recommender
 from host.music.store import Store
+from host.terminal import printable
 from host.vocabulary import EMOTIONS, MODES
 
 #: Seconds the whole command may take; the client's own timeouts normally end it sooner.
@@ -71,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if not tracks:
         return _fail("every track found was played within the last hours; try later", 1)
     if args.json:
-        print(json.dumps([asdict(t) for t in tracks], ensure_ascii=False, indent=2))
+        # JSON escapes C0 controls itself; C1 controls and bidi marks it would print raw.
+        print(printable(json.dumps([asdict(t) for t in tracks], ensure_ascii=False, indent=2)))
     else:
         print("\n".join(_describe(number, t) for number, t in enumerate(tracks, 1)))
     sys.stdout.flush()
@@ -105,14 +107,12 @@ def _describe(number: int, track: Track) -> str:
     length = ""
     if track.duration_s is not None:
         length = f" ({track.duration_s // 60}:{track.duration_s % 60:02d})"
-    return (
-        f"{number:2d}. {track.title} — {artists}{length}  {WATCH_URL}{track.video_id}\n"
-        f"    {track.reason}"
-    )
+    line = f"{number:2d}. {track.title} — {artists}{length}  {WATCH_URL}{track.video_id}"
+    return f"{printable(line)}\n    {printable(track.reason)}"
 
 
 def _fail(reason: str, status: int) -> int:
-    print(f"moodtune recommend: {reason}", file=sys.stderr)
+    print(f"moodtune recommend: {printable(reason)}", file=sys.stderr)
     return status
 
 

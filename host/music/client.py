@@ -17,11 +17,16 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
 
 from host.music import parsers
 from host.music.errors import FetchFailed
@@ -34,11 +39,17 @@ log = logging.getLogger(__name__)
 
 #: (connect, read) seconds. Connect fails fast when offline; reads allow a slow page.
 TIMEOUT = (3.05, 6.0)
+#: Seconds one request may take in all, whatever the server trickles.
+DEADLINE_S = 10.0
+#: The largest answer read: YouTube Music's pages are well under 1 MB.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 ATTEMPTS = 3
 BACKOFF_S = 0.5
 #: After a network failure or exhausted retries, requests fail at once for this long.
 COOL_DOWN_S = 30.0
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+UNREADABLE = "YouTube Music answered something moodtune cannot read"
 SEARCH_LIMIT = 20
 PLAYLIST_LIMIT = 100
 RADIO_LIMIT = 25
@@ -46,16 +57,180 @@ RADIO_LIMIT = 25
 T = TypeVar("T")
 
 
-class TimeoutSession(requests.Session):
-    """A requests session that gives every request a timeout unless the caller set one."""
+class AnswerTooLarge(requests.RequestException):
+    """The answer is larger than any YouTube Music page should be; it was not read."""
 
-    def __init__(self, timeout: tuple[float, float] = TIMEOUT) -> None:
+
+class DeadlinePassed(requests.Timeout):
+    """The request had not finished (connect, headers and body) by its overall deadline."""
+
+
+class TimeoutSession(requests.Session):
+    """A requests session whose every request has a connect and read timeout, an overall
+    deadline, and a cap on the size of the answer.
+
+    A read timeout is per read: a server that trickles a byte a second never trips it. So each
+    request also runs under a watchdog that, at `deadline_s`, shuts the request's sockets down
+    under it, which ends whatever read is waiting. The answer is read in chunks and given up
+    past `max_answer_bytes`, so a huge one costs a chunk of memory, not its size.
+    """
+
+    def __init__(
+        self,
+        timeout: tuple[float, float] = TIMEOUT,
+        deadline_s: float = DEADLINE_S,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
         super().__init__()
         self.timeout = timeout
+        self.deadline_s = deadline_s
+        self.max_answer_bytes = max_answer_bytes
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, _WatchedAdapter())
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(*args, **kwargs)
+        kwargs["stream"] = True
+        watchdog = _Watchdog(self.deadline_s)
+        _requests.watchdog = watchdog
+        try:
+            response = super().request(*args, **kwargs)
+            _read_capped(response, self.max_answer_bytes)
+            return response
+        except Exception as exc:
+            unread = exc.response if isinstance(exc, requests.HTTPError) else None
+            if unread is not None and unread.raw is not None:
+                unread.close()  # its body was not read; free the connection
+            if watchdog.expired and not isinstance(exc, AnswerTooLarge):
+                raise DeadlinePassed(f"no complete answer within {self.deadline_s:.0f} s") from exc
+            raise
+        finally:
+            watchdog.cancel()
+            _requests.watchdog = None
+
+
+def _read_capped(response: requests.Response, limit: int) -> None:
+    """Read the body into `response.content`, refusing one over `limit` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise AnswerTooLarge(f"an answer of {int(declared)} bytes, over the {limit}-byte limit")
+    if response.raw is None:  # an adapter that answers from memory (tests) has it already
+        if len(response.content) > limit:
+            raise AnswerTooLarge(f"an answer over the {limit}-byte limit")
+        return
+    chunks, size = [], 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise AnswerTooLarge(f"an answer over the {limit}-byte limit")
+        chunks.append(chunk)
+    # requests' own place for a body it has read; .content, .text and .json() read it there.
+    response._content = b"".join(chunks)
+
+
+class _Watchdog:
+    """Shuts down the sockets of one request's connections when its deadline passes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connections: list[HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection: HTTPConnection) -> None:
+    """End every read on the connection's socket, TLS or not, from another thread."""
+    sock = getattr(connection, "moodtune_socket", None) or connection.sock
+    if sock is None:
+        return
+    try:
+        # Through a duplicate of the descriptor: shutting down the TLS object itself would
+        # unwrap it under the reading thread.
+        with socket.fromfd(sock.fileno(), sock.family, sock.type) as twin:
+            twin.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: nothing is waiting on it
+
+
+#: The watchdog of the request the current thread is making, if any.
+_requests = threading.local()
+
+
+def _watch(connection: HTTPConnection) -> None:
+    watchdog = getattr(_requests, "watchdog", None)
+    if watchdog is not None:
+        watchdog.watch(connection)
+
+
+class _Watched:
+    """Mixed into urllib3's connections: each one the current request uses is watched."""
+
+    sock: socket.socket | None
+
+    def _new_conn(self) -> socket.socket:
+        self.moodtune_socket = super()._new_conn()  # type: ignore[misc]  # the TCP socket
+        return self.moodtune_socket
+
+    def connect(self) -> None:
+        _watch(self)  # type: ignore[arg-type]
+        super().connect()  # type: ignore[misc]
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)  # type: ignore[arg-type]
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, with connections the request's watchdog can reach (proxied too)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager
 
 
 class MusicClient:
@@ -83,6 +258,7 @@ class MusicClient:
         self._sleep = sleep
         self._clock = clock
         self._unreachable_until = 0.0
+        self._resting_because = (True, False)  # (offline, unreadable) of the cool-down
         self._apis: dict[str, YTMusic] = {}
 
     def categories(self, location: str | None) -> list[Category]:
@@ -159,8 +335,12 @@ class MusicClient:
         now = self._clock()
         if now < self._unreachable_until:
             wait = self._unreachable_until - now
+            offline, unreadable = self._resting_because
+            state = "unreachable" if offline else "failing"
             raise FetchFailed(
-                f"{what}: YouTube Music unreachable, not retrying for {wait:.0f} s", offline=True
+                f"{what}: YouTube Music {state}, not retrying for {wait:.0f} s",
+                offline=offline,
+                unreadable=unreadable,
             )
         for attempt in range(1, self._attempts + 1):
             try:
@@ -172,24 +352,34 @@ class MusicClient:
                 reason = f"throttled or failing (HTTP {status})"
             except json.JSONDecodeError as exc:
                 # ytmusicapi json-decodes every body; an HTML error or consent page lands here.
-                reason = f"answered with a page that is not JSON ({exc.msg})"
+                reason = f"answered a page that is not JSON ({exc.msg})"
+            except AnswerTooLarge as exc:
+                raise FetchFailed(f"{what}: {UNREADABLE} ({exc})", unreadable=True) from exc
             except requests.RequestException as exc:
-                self._cool_down()
+                self._cool_down(offline=True)
+                detail = str(exc) if isinstance(exc, DeadlinePassed) else type(exc).__name__
                 raise FetchFailed(
-                    f"{what}: cannot reach YouTube Music ({type(exc).__name__})", offline=True
+                    f"{what}: cannot reach YouTube Music ({detail})", offline=True
                 ) from exc
-            except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            except Exception as exc:
                 # ytmusicapi found the page in a shape it does not know (layout drift).
-                raise FetchFailed(f"{what}: unexpected answer ({exc!r})") from exc
+                log.warning("%s: an answer ytmusicapi could not read", what, exc_info=True)
+                raise FetchFailed(
+                    f"{what}: {UNREADABLE} (unexpected answer: {exc!r})", unreadable=True
+                ) from exc
             if attempt < self._attempts:
                 delay = self._backoff_s * 2 ** (attempt - 1)
                 log.info("%s: %s; retrying in %.1f s", what, reason, delay)
                 self._sleep(delay)
-        self._cool_down()
-        raise FetchFailed(f"{what}: YouTube Music {reason}, gave up after {self._attempts} tries")
+        unreadable = "not JSON" in reason
+        self._cool_down(unreadable=unreadable)
+        message = f"{what}: YouTube Music {reason}, gave up after {self._attempts} tries"
+        raise FetchFailed(message, unreadable=unreadable)
 
-    def _cool_down(self) -> None:
+    def _cool_down(self, offline: bool = False, unreadable: bool = False) -> None:
+        """Fail fast for a while, saying the same of the rest as of the failure that began it."""
         self._unreachable_until = self._clock() + self._cool_down_s
+        self._resting_because = (offline, unreadable)
 
 
 def _raise_for_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:

@@ -85,6 +85,10 @@ class Recommender:
         self._repeat_window_s = repeat_window_s
         self._clock = clock
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     def recommend(
         self, emotion: str, language: str, mode: str = "match", count: int = 10
     ) -> list[Track]:
@@ -116,9 +120,10 @@ class Recommender:
             held |= {c.song.video_id for c in picked}
         if not tracks and failures:
             raise MusicUnavailable(
-                f"YouTube Music is unreachable and nothing is cached for {emotion} music "
+                f"{_what_failed(failures)} and nothing is cached for {emotion} music "
                 f"in {lang.name} ({failures[0]})",
                 search_url(lang, plan[0]),
+                unreadable=all(f.unreadable for f in failures),
             )
         if failures:
             log.warning(
@@ -239,6 +244,15 @@ def _attempt(failures: list[FetchFailed], fetch: Callable[[], list[T]]) -> list[
     except FetchFailed as exc:
         failures.append(exc)
         return []
+
+
+def _what_failed(failures: list[FetchFailed]) -> str:
+    """What went wrong, in words: unreachable is only said when the network itself failed."""
+    if any(f.offline for f in failures):
+        return "YouTube Music is unreachable"
+    if all(f.unreadable for f in failures):
+        return "YouTube Music answered something moodtune cannot read"
+    return "YouTube Music refused moodtune's requests"
 
 
 def _shares(count: int, steps: int) -> list[int]:

@@ -2,16 +2,25 @@
 
 It holds the YouTube Music cache (JSON values with the time they were fetched; whoever reads
 decides what is fresh), the play history, which artists a track has, and like/skip scores per
-emotion. Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
-one is built in its place, with a warning on the log: losing the cache must never stop the
-music.
+emotion; and, about the listener, their face calibration and their mood journal (settled moods
+and the tracks played for them, kept for the retention they choose; nothing of it leaves the
+machine, and `forget_listener` deletes it for real). Every write is one transaction. A file
+SQLite cannot read is moved aside and a fresh one is built in its place, with a warning on the
+log: losing the cache must never stop the music. A file that cannot be opened or written at all
+(a folder in its place, a read-only or full disk, another program holding its lock) degrades the
+store to memory: what the file still held is copied in when it can be read, the rest of the
+session works from memory, and `problem` (and the `on_problem` listener, once) says what
+happened.
 
-The store is used from one thread at a time (the music worker), but it may be opened on
-another, so the connection is shared under a lock.
+The music worker and the session (for the calibration and the journal) use it from their own
+threads, so the one connection is shared under a lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import io
 import json
 import logging
 import sqlite3
@@ -23,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from host.paths import data_dir
+from host.vocabulary import Emotion
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +42,31 @@ KEEP_S = 90 * 86400
 #: Like/skip scores saturate here, so old habits can still be unlearned.
 SCORE_LIMIT = 5.0
 
+#: How long the mood journal keeps its rows unless the listener chooses otherwise.
+JOURNAL_RETENTION_DAYS = 30
+JOURNAL_RETENTION_RANGE = (1, 365)
+#: The most journal rows one query answers with (a week of moods is a few hundred).
+JOURNAL_ROWS_LIMIT = 5000
+JOURNAL_CSV_COLUMNS = (
+    "kind",
+    "emotion",
+    "confidence",
+    "source",
+    "start",
+    "end",
+    "title",
+    "artists",
+    "video_id",
+)
+
+#: Seconds to wait for another program's lock: briefly while opening, longer for a write.
+OPEN_BUSY_S = 1.0
+WRITE_BUSY_S = 5.0
+#: Seconds at most for copying what a failing file still holds into memory.
+COPY_S = 1.0
+
 HistoryEvent = Literal["offered", "played"]
+JournalSource = Literal["camera", "hand"]
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -63,7 +97,50 @@ CREATE TABLE IF NOT EXISTS artist_scores (
     score REAL NOT NULL,
     PRIMARY KEY (artist, emotion)
 );
+CREATE TABLE IF NOT EXISTS calibration (
+    profile TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    made_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_moods (
+    id INTEGER PRIMARY KEY,
+    emotion TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('camera', 'hand')),
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_moods_by_time ON journal_moods (started_at);
+CREATE TABLE IF NOT EXISTS journal_tracks (
+    video_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    artists TEXT NOT NULL,
+    emotion TEXT NOT NULL,
+    played_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_tracks_by_time ON journal_tracks (played_at);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+#: Each table's columns, to tell moodtune's file from another layout at the same path.
+_LAYOUT = {
+    "cache": {"key", "value", "fetched_at"},
+    "history": {"video_id", "event", "at"},
+    "track_artists": {"video_id", "artists"},
+    "track_scores": {"video_id", "emotion", "score"},
+    "artist_scores": {"artist", "emotion", "score"},
+    "calibration": {"profile", "value", "made_at"},
+    "journal_moods": {"id", "emotion", "confidence", "source", "started_at", "ended_at"},
+    "journal_tracks": {"video_id", "title", "artists", "emotion", "played_at"},
+    "settings": {"key", "value"},
+}
+# What `forget_listener` deletes: everything about the listener. The music cache and the
+# artists of tracks are YouTube Music's public listings and stay.
+_LISTENER_TABLES = (
+    "journal_moods", "journal_tracks", "calibration", "history", "track_scores", "artist_scores"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,20 +159,62 @@ class Scores:
     artists: dict[str, float]
 
 
+@dataclass(frozen=True)
+class MoodEntry:
+    """A settled mood in the journal; while it lasts, `ended_at` is when it was last seen."""
+
+    emotion: Emotion
+    confidence: float
+    source: JournalSource
+    started_at: float
+    ended_at: float
+
+
+@dataclass(frozen=True)
+class PlayedTrack:
+    """A track the player started, with the mood it was played for."""
+
+    video_id: str
+    title: str
+    artists: tuple[str, ...]
+    emotion: Emotion
+    at: float
+
+
+@dataclass(frozen=True)
+class Journal:
+    """The journal between two times, oldest first (at most JOURNAL_ROWS_LIMIT rows of each)."""
+
+    moods: list[MoodEntry]
+    tracks: list[PlayedTrack]
+    retention_days: int
+
+
 class Store:
     """The SQLite store. `path` defaults to `moodtune.db` in `data_dir()`."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = Path(path) if path is not None else data_dir() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        #: Why the store works from memory, or None while it uses its file.
+        self.problem: str | None = None
+        #: Called once, on whichever thread found it, when the store falls back to memory.
+        self.on_problem: Callable[[str], None] | None = None
         try:
-            self._conn = self._connect()
+            self.path = Path(path) if path is not None else data_dir() / DB_NAME
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = self._open_file()
+        except (sqlite3.Error, OSError) as exc:
+            self.path = Path(path) if path is not None else Path(DB_NAME)
+            self._conn = self._degrade(exc, None)
+
+    def _open_file(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
         except sqlite3.DatabaseError as exc:
             if not _is_corruption(exc):
                 raise
             self._move_aside(exc)
-            self._conn = self._connect()
+            return self._connect()
 
     def close(self) -> None:
         """Close the database file."""
@@ -191,27 +310,225 @@ class Store:
 
         return self._run(work)
 
+    # calibration: the listener's resting face, per profile (host/vision/calibration.py)
+
+    def save_calibration(self, profile: str, value: dict, made_at: float) -> None:
+        text = json.dumps(value, separators=(",", ":"))
+        self._write(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO calibration (profile, value, made_at) VALUES (?, ?, ?)",
+                (profile, text, made_at),
+            )
+        )
+
+    def calibration(self, profile: str) -> dict | None:
+        """The saved calibration's JSON for `profile`, or None."""
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT value FROM calibration WHERE profile = ?", (profile,)
+            ).fetchone()
+        )
+        return None if row is None else json.loads(row[0])
+
+    def forget_calibration(self, profile: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM calibration WHERE profile = ?", (profile,)))
+
+    # journal: settled moods and the tracks played for them, kept for the retention chosen
+
+    def start_mood(
+        self, emotion: str, confidence: float, source: JournalSource, at: float | None = None
+    ) -> int:
+        """A new settled mood, lasting no time yet; its id, for `extend_mood`."""
+        when = time.time() if at is None else at
+
+        def work(c: sqlite3.Connection) -> int:
+            with c:
+                cursor = c.execute(
+                    "INSERT INTO journal_moods (emotion, confidence, source, started_at, ended_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (emotion, confidence, source, when, when),
+                )
+                _prune_journal(c, time.time())
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        return self._run(work)
+
+    def extend_mood(self, mood_id: int, at: float | None = None) -> None:
+        """The mood `mood_id` lasted until `at` (default: now)."""
+        when = time.time() if at is None else at
+        self._write(
+            lambda c: c.execute(
+                "UPDATE journal_moods SET ended_at = max(ended_at, ?) WHERE id = ?",
+                (when, mood_id),
+            )
+        )
+
+    def add_played(
+        self,
+        video_id: str,
+        title: str,
+        artists: Sequence[str],
+        emotion: str,
+        at: float | None = None,
+    ) -> None:
+        when = time.time() if at is None else at
+        artists_text = json.dumps(list(artists), ensure_ascii=False)
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT INTO journal_tracks (video_id, title, artists, emotion, played_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (video_id, title, artists_text, emotion, when),
+            )
+            _prune_journal(c, time.time())
+
+        self._write(work)
+
+    def journal(self, since: float, until: float) -> Journal:
+        """The moods overlapping [since, until] and the tracks played in it."""
+
+        def work(c: sqlite3.Connection) -> Journal:
+            moods = c.execute(
+                "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods "
+                "WHERE started_at <= ? AND ended_at >= ? "
+                "ORDER BY started_at LIMIT ?",
+                (until, since, JOURNAL_ROWS_LIMIT),
+            ).fetchall()
+            tracks = c.execute(
+                "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks "
+                "WHERE played_at BETWEEN ? AND ? ORDER BY played_at LIMIT ?",
+                (since, until, JOURNAL_ROWS_LIMIT),
+            ).fetchall()
+            return Journal(
+                [MoodEntry(*row) for row in moods],
+                [PlayedTrack(v, t, tuple(json.loads(a)), e, at) for v, t, a, e, at in tracks],
+                _retention_days(c),
+            )
+
+        return self._run(work)
+
+    def journal_csv(self) -> str:
+        """The whole journal as CSV (one row per mood and per track, in time order)."""
+
+        def work(c: sqlite3.Connection) -> str:
+            timed = [
+                (start, ("mood", e, f"{conf:.3f}", s, _iso(start), _iso(end), "", "", ""))
+                for e, conf, s, start, end in c.execute(
+                    "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods"
+                )
+            ] + [
+                (at, ("track", e, "", "", _iso(at), "", t, "; ".join(json.loads(a)), v))
+                for v, t, a, e, at in c.execute(
+                    "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks"
+                )
+            ]
+            timed.sort(key=lambda pair: pair[0])
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(JOURNAL_CSV_COLUMNS)
+            writer.writerows(row for _, row in timed)
+            return out.getvalue()
+
+        return self._run(work)
+
+    def set_journal_retention(self, days: int) -> None:
+        low, high = JOURNAL_RETENTION_RANGE
+        if not low <= days <= high:
+            raise ValueError(f"the journal keeps between {low} and {high} days, not {days}")
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('journal_retention_days', ?)",
+                (str(days),),
+            )
+            _prune_journal(c, time.time())
+
+        self._write(work)
+
+    def journal_retention_days(self) -> int:
+        return self._run(_retention_days)
+
+    def forget_listener(self) -> None:
+        """Delete the journal, the calibration, play history and likes, and rewrite the file so
+        the deleted rows are gone from it (and from its write-ahead log), not just unlinked."""
+
+        def work(c: sqlite3.Connection) -> None:
+            with c:
+                for table in _LISTENER_TABLES:
+                    c.execute(f"DELETE FROM {table}")  # names from the tuple above, not input
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            c.execute("VACUUM")
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        self._run(work)
+
     # plumbing
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5.0)
+        # A short busy timeout while opening, so a file another program holds delays the
+        # host's hello by a second at most; then the usual one for writes.
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=OPEN_BUSY_S)
         try:
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {verdict}")
+            _check_layout(conn)
             # WAL with synchronous=NORMAL keeps commits off fsync: a cached recommendation
             # writes its history row inside the 50 ms budget.
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
-            cutoff = time.time() - KEEP_S
-            with conn:
-                conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
-                conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(_SCHEMA)
+                cutoff = time.time() - KEEP_S
+                with conn:
+                    conn.execute("DELETE FROM history WHERE at < ?", (cutoff,))
+                    conn.execute("DELETE FROM cache WHERE fetched_at < ?", (cutoff,))
+                    _prune_journal(conn, time.time())
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or not _has_schema(conn):
+                    raise _Unwritable(conn, exc) from exc
+                # Another program is writing right now: tidying up can wait for a later start.
+                log.info("moodtune store %s is busy; old rows are kept for now", self.path)
+            conn.execute(f"PRAGMA busy_timeout = {int(WRITE_BUSY_S * 1000)}")
+        except _Unwritable:
+            raise
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _degrade(
+        self, reason: BaseException, readable: sqlite3.Connection | None
+    ) -> sqlite3.Connection:
+        """A memory database, with what `readable` still holds; notes and reports `reason`."""
+        if isinstance(reason, _Unwritable):
+            readable, reason = reason.conn, reason.reason
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
+        copied = False
+        if readable is not None:
+            try:
+                readable.execute(f"PRAGMA busy_timeout = {int(COPY_S * 1000)}")
+                readable.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                readable.backup(memory, progress=_within(COPY_S))
+                copied = _has_schema(memory)
+            except sqlite3.Error:
+                pass
+            with contextlib.suppress(sqlite3.Error):
+                readable.close()
+        if not copied:
+            memory.close()
+            memory = sqlite3.connect(":memory:", check_same_thread=False)
+        memory.executescript(_SCHEMA)
+        self.problem = (
+            f"moodtune cannot use its memory file {self.path} ({_reason_words(reason)}). Likes, "
+            "skips and play history are kept only until moodtune stops. Free some disk space or "
+            "make the file writable (or delete it), then restart the browser."
+        )
+        log.warning("%s", self.problem)
+        if self.on_problem is not None:
+            self.on_problem(self.problem)
+        return memory
 
     def _move_aside(self, reason: sqlite3.DatabaseError) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -228,17 +545,30 @@ class Store:
         )
 
     def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the connection; if the file turns out corrupt, rebuild and rerun."""
+        """Run `work` on the connection; if the file turns out corrupt, rebuild and rerun; if
+        it cannot be used at all, carry on in memory and rerun there."""
         with self._lock:
             try:
                 return work(self._conn)
             except sqlite3.DatabaseError as exc:
-                if not _is_corruption(exc):
+                if self.problem is not None or not (
+                    _is_corruption(exc) or isinstance(exc, sqlite3.OperationalError)
+                ):
                     raise
-                self._conn.close()
-                self._move_aside(exc)
-                self._conn = self._connect()
+                self._conn = self._recover(exc)
                 return work(self._conn)
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
+        """A working connection after `exc`: a rebuilt file if it was corrupt, else memory."""
+        if not _is_corruption(exc):
+            return self._degrade(exc, self._conn)
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        try:
+            self._move_aside(exc)
+            return self._connect()
+        except (sqlite3.Error, OSError) as again:
+            return self._degrade(again, None)
 
     def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         """Run `work` as one transaction: all of it is committed, or none of it."""
@@ -259,6 +589,64 @@ def _bump(
         f"ON CONFLICT ({column}, emotion) DO UPDATE SET score = max(?, min(?, score + ?))",
         (name, emotion, -SCORE_LIMIT, SCORE_LIMIT, delta, -SCORE_LIMIT, SCORE_LIMIT, delta),
     )
+
+
+def _retention_days(c: sqlite3.Connection) -> int:
+    row = c.execute("SELECT value FROM settings WHERE key = 'journal_retention_days'").fetchone()
+    return int(row[0]) if row else JOURNAL_RETENTION_DAYS
+
+
+def _prune_journal(c: sqlite3.Connection, now: float) -> None:
+    """Drop journal rows older than the retention the listener chose."""
+    cutoff = now - _retention_days(c) * 86400
+    c.execute("DELETE FROM journal_moods WHERE ended_at < ?", (cutoff,))
+    c.execute("DELETE FROM journal_tracks WHERE played_at < ?", (cutoff,))
+
+
+def _iso(at: float) -> str:
+    """Local time, to the second, as a spreadsheet reads it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
+
+
+class _Unwritable(sqlite3.OperationalError):
+    """The file opened and reads, but cannot be written; `conn` can still be copied from."""
+
+    def __init__(self, conn: sqlite3.Connection, reason: sqlite3.OperationalError) -> None:
+        super().__init__(str(reason))
+        self.conn, self.reason = conn, reason
+
+
+def _check_layout(conn: sqlite3.Connection) -> None:
+    """Raise (as corruption, so the file is moved aside) if a table has other columns."""
+    for table, columns in _LAYOUT.items():
+        found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if found and found != columns:
+            raise sqlite3.DatabaseError(
+                f"its {table} table has columns {', '.join(sorted(found))}, not moodtune's"
+            )
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return set(_LAYOUT) <= names
+
+
+def _within(seconds: float) -> Callable[[int, int, int], None]:
+    """A backup progress callback that stops the copy after `seconds` (sqlite3 retries a
+    locked source for ever otherwise)."""
+    deadline = time.monotonic() + seconds
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("copying the file took too long")
+
+    return progress
+
+
+def _reason_words(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:

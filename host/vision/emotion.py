@@ -6,8 +6,12 @@ a few tens of MB, where TensorFlow takes seconds and hundreds of MB.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,8 @@ from host.paths import PACKAGE_DIR
 from host.vocabulary import EMOTIONS
 
 MODEL_FILE = "emotion.tflite"
+# What LiteRT's C++ prints to the process's stderr when an interpreter first allocates.
+LITERT_BANNER = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
 CONTRACT_FILE = "model.json"
 
 
@@ -89,8 +95,9 @@ class EmotionModel:
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            interpreter.allocate_tensors()
+            with _without_litert_banner():
+                interpreter = Interpreter(model_path=str(path), num_threads=threads)
+                interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"cannot load {path}: {exc}") from None
         shapes = (
@@ -115,3 +122,28 @@ class EmotionModel:
 def labelled(probabilities: Sequence[float] | np.ndarray, digits: int = 4) -> dict[str, float]:
     """Probabilities in EMOTIONS order as {emotion: p}, rounded for the wire."""
     return {e: round(float(p), digits) for e, p in zip(EMOTIONS, probabilities, strict=True)}
+
+
+@contextlib.contextmanager
+def _without_litert_banner() -> Iterator[None]:
+    """Hold back LITERT_BANNER, which would land in every command's output (after `doctor`'s
+    report, in the middle of the demo's lines).
+
+    LiteRT's C++ writes it straight to file descriptor 2 and its Python API sets no log level,
+    so descriptor 2 goes to a temporary file for the block; whatever else was written there
+    meanwhile (a real warning, another thread's line) is passed on afterwards.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().splitlines(keepends=True)
+            rest = b"".join(line for line in lines if not line.startswith(LITERT_BANNER))
+            if rest:
+                os.write(2, rest)

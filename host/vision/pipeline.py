@@ -1,4 +1,5 @@
-"""Frame → face → emotion → mood: the per-frame work, and the thread that runs it live."""
+"""Frame → face → emotion → calibration → mood: the per-frame work, and the thread that runs it
+live."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from host.vision.calibration import Calibration
 from host.vision.camera import Camera, Frame
 from host.vision.emotion import EmotionModel
 from host.vision.faces import Box, FaceFinder, crop_face, to_gray
@@ -25,20 +27,28 @@ DEFAULT_FPS = 10.0
 class FrameResult:
     timestamp: float
     box: Box | None
-    probabilities: np.ndarray | None  # raw model output for this frame, EMOTIONS order
+    probabilities: np.ndarray | None  # what the mood tracker read: calibrated, EMOTIONS order
     mood: Mood | None  # set only when the mood changed on this frame
+    raw: np.ndarray | None = None  # the model's own output (what a calibration is made from)
 
 
 class FacePipeline:
     """Everything done to one frame; keeps the face and mood state between frames."""
 
-    def __init__(self, model: EmotionModel, finder: FaceFinder | None = None) -> None:
+    def __init__(
+        self,
+        model: EmotionModel,
+        finder: FaceFinder | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
         # On these small images OpenCV's thread pool costs more CPU than it saves, and a
         # background helper should leave the other cores to the listener's work.
         cv2.setNumThreads(1)
         self.model = model
         self.finder = finder or FaceFinder()
         self.tracker = MoodTracker()
+        # Replaced whole from the session's thread; this one reads it once per frame.
+        self.calibration = calibration
 
     def reset(self) -> None:
         self.finder.reset()
@@ -48,12 +58,15 @@ class FacePipeline:
         """Find the primary face in a BGR or gray frame, read its emotion, update the mood."""
         gray = to_gray(image)
         box = self.finder.find(gray)
-        probabilities = None
+        raw = probabilities = None
         if box is not None:
             crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
-            probabilities = self.model.predict(crop)
+            raw = probabilities = self.model.predict(crop)
+            calibration = self.calibration
+            if calibration is not None:
+                probabilities = calibration.apply(raw)
         return FrameResult(
-            timestamp, box, probabilities, self.tracker.update(timestamp, probabilities)
+            timestamp, box, probabilities, self.tracker.update(timestamp, probabilities), raw
         )
 
 

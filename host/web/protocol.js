@@ -9,14 +9,20 @@ export const MODES = Object.freeze(['match', 'lift', 'calm']);
 export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'paused', 'error']);
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
+export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
-//   hello    protocol, version, model, languages, modes, language, mode
-//   status   state, camera, face, detail
+//   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
+//   status   state, camera, face, detail, calibrated_since
 //   emotion  emotion, confidence, probabilities, face, timestamp, source
 //   tracks   emotion, mode, language, reason, tracks
 //   error    code, message, fatal, fallback_url
 //   pong     id
+//   calibration_progress progress, seconds
+//   calibrated since
+//   journal  since, until, moods, tracks, retention_days
+//   journal_export part, parts, csv
+//   journal_deleted 
 export const EVENT = Object.freeze({
   HELLO: 'hello',
   STATUS: 'status',
@@ -24,6 +30,11 @@ export const EVENT = Object.freeze({
   TRACKS: 'tracks',
   ERROR: 'error',
   PONG: 'pong',
+  CALIBRATION_PROGRESS: 'calibration_progress',
+  CALIBRATED: 'calibrated',
+  JOURNAL: 'journal',
+  JOURNAL_EXPORT: 'journal_export',
+  JOURNAL_DELETED: 'journal_deleted',
 });
 
 export const ERROR_CODE = Object.freeze({
@@ -38,7 +49,15 @@ export const ERROR_CODE = Object.freeze({
   CAMERA_UNAVAILABLE: 'camera_unavailable',
   UNKNOWN_LANGUAGE: 'unknown_language',
   MUSIC_UNAVAILABLE: 'music_unavailable',
+  MUSIC_UNREADABLE: 'music_unreadable',
   MUSIC_ERROR: 'music_error',
+  CALIBRATION_NEEDS_CAMERA: 'calibration_needs_camera',
+  CALIBRATION_NO_FACE: 'calibration_no_face',
+  CALIBRATION_UNSTEADY: 'calibration_unsteady',
+  CALIBRATION_EXPRESSION: 'calibration_expression',
+  JOURNAL_ERROR: 'journal_error',
+  STORE_UNAVAILABLE: 'store_unavailable',
+  COMMAND_FAILED: 'command_failed',
 });
 
 // Extension → host: one builder per command, so a misspelt field fails here.
@@ -53,6 +72,12 @@ export const command = Object.freeze({
   played: (videoId) => ({ type: 'played', video_id: videoId }),
   moreTracks: (count) => ({ type: 'more_tracks', count }),
   ping: (id) => ({ type: 'ping', id }),
+  calibrate: () => ({ type: 'calibrate' }),
+  resetCalibration: () => ({ type: 'reset_calibration' }),
+  getJournal: (since, until) => ({ type: 'get_journal', since, until }),
+  exportJournal: () => ({ type: 'export_journal' }),
+  deleteJournal: () => ({ type: 'delete_journal' }),
+  setRetention: (days) => ({ type: 'set_retention', days }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.
@@ -66,6 +91,8 @@ export const POPUP_ACTION = Object.freeze({
   SHOW_PLAYER: 'showPlayer',
   RECONNECT: 'reconnect',
   WAKE: 'wake',
+  CALIBRATE: 'calibrate',
+  RESET_CALIBRATION: 'resetCalibration',
 });
 export const PLAYER_COMMAND = Object.freeze({
   PLAY: 'play',
@@ -86,7 +113,7 @@ export const HOST_FORBIDDEN = 'Access to the specified native messaging host is 
 
 // What the listener reads for each state (host/messages.py): what happened, what to
 // do, and the actions that do it. Pages show notices through notice(), not own words.
-export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music"});
+export const ACTION_LABELS = Object.freeze({"retry": "Try again", "reconnect": "Reconnect now", "open_settings": "Open Settings", "play_sample": "Play the sample video", "search_music": "Search YouTube Music", "show_player": "Show the tab"});
 export const NOTICES = Object.freeze({
   bad_encoding: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   bad_json: Object.freeze({"title": "moodtune's parts do not match", "text": "The extension and the moodtune program on this computer are different versions. In the moodtune folder, run the command below, then reload the extension.", "actions": [], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
@@ -99,7 +126,15 @@ export const NOTICES = Object.freeze({
   camera_unavailable: Object.freeze({"title": "{camera_name} is not available", "text": "It may be unplugged, or another app (a video call) may be using it. Plug it in or close that app, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
   unknown_language: Object.freeze({"title": "That language is not available", "text": "Pick one of the languages in the list.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
   music_unavailable: Object.freeze({"title": "YouTube Music cannot be reached", "text": "No music is saved yet for this mood and language. Check the internet connection: moodtune asks again when your mood changes. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  music_unreadable: Object.freeze({"title": "YouTube Music answered something moodtune cannot read", "text": "YouTube Music is reachable, but its answer was not one moodtune knows (it may have changed; a moodtune update would fix it). No music is saved yet for this mood and language. Until then you can search YouTube Music yourself.", "actions": ["search_music"], "command": null, "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  store_unavailable: Object.freeze({"title": "moodtune cannot save what you like", "text": "Its memory file cannot be opened or written (the disk may be full or read-only). Music and the camera work as usual, but likes, skips and what was played are forgotten when the browser closes. Run moodtune doctor in a terminal to see why.", "actions": [], "command": "moodtune doctor", "clears": ["hello"], "tone": "info"}),
+  command_failed: Object.freeze({"title": "moodtune could not do that", "text": "Something went wrong inside moodtune; it carries on. Try again. If it keeps happening, run moodtune doctor in a terminal: it shows the last error in its log.", "actions": [], "command": "moodtune doctor", "clears": ["hello", "tracks", "camera_running"], "tone": "warn"}),
   music_error: Object.freeze({"title": "moodtune could not choose music", "text": "Asking YouTube Music for tracks went wrong. moodtune asks again when your mood changes; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": ["tracks", "camera_off"], "tone": "warn"}),
+  calibration_needs_camera: Object.freeze({"title": "The camera is off", "text": "Calibrating needs the camera. Turn it on, then choose Calibrate to my face again.", "actions": [], "command": null, "clears": ["camera_running"], "tone": "info"}),
+  calibration_no_face: Object.freeze({"title": "No face was seen", "text": "Sit facing the camera in your usual light, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_unsteady: Object.freeze({"title": "Your face moved too much", "text": "Keep still and look at the screen as you usually do for 5 seconds, then try again.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  calibration_expression: Object.freeze({"title": "That looked like a smile", "text": "Calibration learns your resting face: try again with your usual face.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  journal_error: Object.freeze({"title": "The mood journal could not be read", "text": "Something went wrong with the file it is kept in. Try again; if this keeps happening, moodtune doctor shows where its log is.", "actions": [], "command": "moodtune doctor", "clears": [], "tone": "warn"}),
   idle: Object.freeze({"title": "The camera is off", "text": "Turn the camera on and moodtune follows your mood.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   starting: Object.freeze({"title": "Starting the camera…", "text": "This takes a few seconds.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   camera: Object.freeze({"title": "Watching {camera_name}", "text": "moodtune follows your face. The picture never leaves this computer.", "actions": [], "command": null, "clears": [], "tone": "info"}),
@@ -114,6 +149,7 @@ export const NOTICES = Object.freeze({
   video_ended: Object.freeze({"title": "The video has ended", "text": "Start it again to watch it once more, or choose a webcam.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "info"}),
   no_music_yet: Object.freeze({"title": "Nothing playing yet", "text": "Music starts once moodtune has read your mood, or when you pick a mood by hand.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   no_tracks: Object.freeze({"title": "No tracks for this mood", "text": "YouTube Music found nothing for this mood and language. Try another language or mode.", "actions": [], "command": null, "clears": ["tracks"], "tone": "warn"}),
+  play_blocked: Object.freeze({"title": "Press play in the YouTube Music tab", "text": "Your browser wants one click there before music can start by itself.", "actions": ["show_player"], "command": null, "clears": [], "tone": "warn"}),
 });
 
 // The mood's name, colour and drawn face, the same in the popup and the demo.
@@ -144,7 +180,11 @@ export function notice(key, { camera = null, sampleVideo = null } = {}) {
   const entry = NOTICES[key];
   if (!entry) return null;
   const values = { camera: String(camera ?? ''), camera_name: cameraName(camera, sampleVideo) };
-  const fill = (words) => capital(words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? ''));
+  // A sentence that starts with a filled-in name starts with a capital; 'moodtune' stays lower.
+  const fill = (words) => {
+    const filled = words.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? '');
+    return words.startsWith('{') ? capital(filled) : filled;
+  };
   return { ...entry, key, title: fill(entry.title), text: fill(entry.text) };
 }
 

@@ -291,6 +291,34 @@ def register_host(profile: Path, host_dir: Path, environment: dict[str, str]) ->
     return pid_file, host_dir / install.LOG_NAME
 
 
+def launch_chromium(playwright, profile: Path, standin_port: int):
+    """Chromium with the extension loaded, in `profile`, reaching only the stand-in at
+    `standin_port`."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            f"--disable-extensions-except={EXTENSION_DIR}",
+            f"--load-extension={EXTENSION_DIR}",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--mute-audio",
+            "--host-resolver-rules="
+            + ", ".join(f"MAP {host} 127.0.0.1:{standin_port}" for host in STANDIN_HOSTS)
+            + ", MAP * ~NOTFOUND",
+            "--ignore-certificate-errors",
+            # A listener's browser lets YouTube Music start by itself (it has played there
+            # before); a fresh profile would wait for a click in the tab.
+            "--autoplay-policy=no-user-gesture-required",
+        ],
+    )
+
+
 @pytest.fixture(scope="module")
 def playwright_instance():
     """Playwright's sync API, for one test module at a time: while it runs, its event loop
@@ -326,29 +354,7 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
             environment = {"PYTHONPATH": str(REPO), **environment}
             pid_file, log_file = register_host(profile, host_dir, environment)
         standin.watched.clear()
-        context = playwright_instance.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                f"--disable-extensions-except={EXTENSION_DIR}",
-                f"--load-extension={EXTENSION_DIR}",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--mute-audio",
-                "--host-resolver-rules="
-                + ", ".join(f"MAP {host} 127.0.0.1:{port}" for host in STANDIN_HOSTS)
-                + ", MAP * ~NOTFOUND",
-                "--ignore-certificate-errors",
-                # A listener's browser lets YouTube Music start by itself (it has played there
-                # before); a fresh profile would wait for a click in the tab.
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
+        context = launch_chromium(playwright_instance, profile, port)
         contexts.append(context)
         return Moodtune(context, standin, pid_file, log_file)
 

@@ -145,7 +145,7 @@ def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune)
     moodtune.kill_host()
 
     expect(popup.locator("#connection")).to_have_text("Disconnected")
-    expect(popup.get_by_role("alert")).to_contain_text("The moodtune host stopped")
+    expect(popup.get_by_role("alert")).to_contain_text("The moodtune program stopped")
     expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
     assert moodtune.host_pids()[-1] != first_host
     expect(popup.get_by_role("alert")).to_be_hidden()
@@ -183,9 +183,9 @@ def test_a_restarted_worker_picks_up_where_it_was(moodtune):
 def test_without_the_host_the_popup_says_how_to_install_it(launch_moodtune):
     browser = launch_moodtune(None)
     popup = browser.popup()
-    expect(popup.locator("#connection")).to_have_text("Host not installed", timeout=HOST_TIMEOUT)
+    expect(popup.locator("#connection")).to_have_text("Not installed", timeout=HOST_TIMEOUT)
     alert = popup.get_by_role("alert")
-    expect(alert).to_contain_text("Install the moodtune host")
+    expect(alert).to_contain_text("Install the moodtune program")
     expect(alert.locator("code")).to_have_text("pip install -e . && moodtune install")
     expect(popup.get_by_role("button", name="Try again")).to_be_visible()
 

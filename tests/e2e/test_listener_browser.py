@@ -1,0 +1,216 @@
+"""Calibration in the popup and the mood journal on the settings page, in real Chromium with the
+real host (see conftest.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from host.music.store import DB_NAME, Store
+from training.videos import make_video
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path("/usr/bin/chromium").exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+SECONDS = 1000
+HOST_TIMEOUT = 30 * SECONDS
+REPO = Path(__file__).resolve().parents[2]
+PEOPLE = REPO / "tests" / "data" / "faces_by_person"
+
+
+@pytest.fixture(scope="module")
+def resting_face_video(tmp_path_factory) -> Path:
+    """A camera-like video of one person's resting face (photos the model reads as angry/sad)."""
+    folder = tmp_path_factory.mktemp("resting")
+    (folder / "faces" / "neutral").mkdir(parents=True)
+    for photo in sorted((PEOPLE / "neutral").glob("Bill_Graham__*")):
+        shutil.copy(photo, folder / "faces" / "neutral")
+    video = folder / "resting.mp4"
+    make_video(folder / "faces", video, faces=3, seconds=4.0, seed=2)
+    return video
+
+
+def camera_on(popup) -> None:
+    switch = popup.get_by_role("switch", name="Camera")
+    expect(switch).to_be_enabled(timeout=HOST_TIMEOUT)
+    switch.check()
+
+
+def test_the_popup_offers_calibration_once_then_calibrates_and_resets(
+    launch_moodtune, data_dir, resting_face_video
+):
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    browser.set_camera(str(resting_face_video))
+    popup = browser.popup()
+    card = popup.locator("#calibration-card")
+    expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
+    expect(card).to_be_hidden()
+    camera_on(popup)
+    expect(card).to_contain_text("look at the screen as you usually do", timeout=HOST_TIMEOUT)
+    expect(card.get_by_role("button", name="Not now")).to_be_visible()
+
+    card.get_by_role("button", name="Calibrate to my face").click()
+    ring = popup.get_by_role("progressbar", name="Calibrating")
+    expect(ring).to_be_visible()
+    expect(card).to_contain_text("Look at the screen as you usually do for 5 seconds.")
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today", timeout=15000)
+    expect(ring).to_be_hidden()
+    expect(card.get_by_role("button", name="Not now")).to_be_hidden()
+
+    popup.reload()  # offered once: a calibrated listener is not asked again
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today")
+    card.get_by_role("button", name="Reset").click()
+    # Not asked again: the card goes, and the footer keeps a quiet way to calibrate.
+    expect(card).to_be_hidden()
+    popup.locator("footer").get_by_role("button", name="Calibrate to my face").click()
+    expect(popup.get_by_role("progressbar", name="Calibrating")).to_be_visible()
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today", timeout=15000)
+
+
+def test_not_now_puts_the_offer_away(launch_moodtune, data_dir, resting_face_video):
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    browser.set_camera(str(resting_face_video))
+    popup = browser.popup()
+    camera_on(popup)
+    card = popup.locator("#calibration-card")
+    card.get_by_role("button", name="Not now").click(timeout=HOST_TIMEOUT)
+    expect(card).to_be_hidden()
+    popup.reload()
+    expect(
+        popup.locator("footer").get_by_role("button", name="Calibrate to my face")
+    ).to_be_visible(timeout=HOST_TIMEOUT)
+    expect(card).to_be_hidden()
+
+
+def test_a_smile_is_refused_with_what_to_do(launch_moodtune, data_dir, happy_face_video):
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    browser.set_camera(str(happy_face_video))
+    popup = browser.popup()
+    camera_on(popup)
+    card = popup.locator("#calibration-card")
+    card.get_by_role("button", name="Calibrate to my face").click(timeout=HOST_TIMEOUT)
+    expect(card).to_contain_text("That looked like a smile", timeout=15000)
+    expect(card).to_contain_text("try again with your usual face")
+    expect(card.get_by_role("button", name="Try again")).to_be_visible()
+    expect(popup.get_by_role("alert")).to_be_hidden()  # in the card, not the popup's alert
+
+
+def fill_journal(data_dir: Path) -> float:
+    """Half an hour of moods and two tracks, early today; when it starts."""
+    store = Store(data_dir / DB_NAME)
+    morning = time.mktime((*time.localtime()[:3], 0, 1, 0, 0, 0, -1))  # 00:01 today
+    calm = store.start_mood("neutral", 0.7, "camera", at=morning)
+    store.extend_mood(calm, at=morning + 1200)
+    happy = store.start_mood("happy", 1.0, "hand", at=morning + 1200)
+    store.extend_mood(happy, at=morning + 1800)
+    store.add_played("abcdef12345", "Morning Song", ["The Larks"], "happy", at=morning + 1300)
+    store.add_played("bcdefg23456", "Second Song", ["The Owls"], "happy", at=morning + 1500)
+    offsets = [0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]
+    store.save_calibration(
+        "default", {"offsets": offsets, "made_at": morning, "frames": 50}, morning
+    )
+    store.close()
+    return morning
+
+
+def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune, data_dir):
+    fill_journal(data_dir)
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    popup = browser.popup()
+    expect(popup.locator("#connection")).to_have_text("Connected", timeout=HOST_TIMEOUT)
+    expect(popup.locator("#calibration-title")).to_have_text("Calibrated today")
+    hosts = browser.host_pids()  # the service worker's
+    settings = browser.settings()
+    expect(settings.get_by_role("button", name="Show my mood journal")).to_be_visible()
+    settings.wait_for_timeout(1500)
+    assert browser.host_pids() == hosts, "opening the settings alone starts no host"
+    settings.close()
+    with browser.context.expect_page() as opened:
+        popup.get_by_role("link", name="Mood journal").click()
+    page = opened.value
+    journal = page.locator("#journal")
+    timeline = page.get_by_role("list", name="Moods through the day").get_by_role("listitem")
+    expect(timeline).to_have_count(2, timeout=HOST_TIMEOUT)
+    expect(timeline.first).to_have_attribute("aria-label", re.compile(r"^Neutral .*camera"))
+    expect(timeline.last).to_have_attribute("aria-label", re.compile(r"^Happy .*by hand"))
+    played = page.get_by_role("list", name="Tracks played that day")
+    expect(played).to_contain_text("Morning Song")
+    expect(played).to_contain_text("The Larks · for happy")
+    week = page.get_by_role("list", name="Time per mood, day by day").get_by_role("listitem")
+    expect(week).to_have_count(7)
+    expect(week.last).to_have_attribute("aria-label", re.compile("Happy 10 min, Neutral 20 min"))
+    expect(page.get_by_label("Keep the journal for")).to_have_value("30")
+
+    page.get_by_label("Keep the journal for").select_option("90")
+    expect(journal).to_contain_text("The journal now keeps 90 days.")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export as CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"moodtune-journal-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert [(r["kind"], r["emotion"], r["title"]) for r in rows] == [
+        ("mood", "neutral", ""), ("mood", "happy", ""),
+        ("track", "happy", "Morning Song"), ("track", "happy", "Second Song"),
+    ]  # fmt: skip
+
+    page.get_by_role("button", name="Delete everything").click()
+    expect(page.get_by_role("alertdialog")).to_contain_text("cannot be undone")
+    page.get_by_role("button", name="Delete for good").click()
+    expect(journal).to_contain_text("Deleted.", timeout=HOST_TIMEOUT)
+    expect(timeline).to_have_count(0)
+    # The calibration went too, in the host that watches the camera as well.
+    expect(popup.locator("#calibration-card")).to_be_hidden()
+    with sqlite3.connect(data_dir / DB_NAME) as db:
+        assert db.execute("SELECT count(*) FROM journal_moods").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
+    on_disk = b"".join(p.read_bytes() for p in data_dir.iterdir() if p.name.startswith(DB_NAME))
+    assert b"Morning Song" not in on_disk
+
+
+def test_the_demo_page_calibrates_too(playwright_instance, tmp_path, resting_face_video):
+    environment = {**os.environ, "MOODTUNE_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "host", "demo", "--camera", str(resting_face_video),
+               "--no-browser"]  # fmt: skip
+    with subprocess.Popen(
+        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, text=True
+    ) as demo:
+        browser = playwright_instance.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            assert demo.stdout is not None
+            url = demo.stdout.readline().split("open ", 1)[1].strip()
+            page = browser.new_page()
+            page.goto(url)
+            card = page.locator("#calibration")
+            expect(card.get_by_role("button", name="Not now")).to_be_visible(timeout=HOST_TIMEOUT)
+            card.get_by_role("button", name="Calibrate to my face").click()
+            expect(page.get_by_role("progressbar", name="Calibrating")).to_be_visible()
+            expect(page.locator("#calibration-title")).to_have_text(
+                "Calibrated today", timeout=15000
+            )
+            card.get_by_role("button", name="Reset").click()
+            expect(page.locator("#calibration-title")).to_have_text("Calibrate to my face")
+            expect(card.get_by_role("button", name="Not now")).to_be_hidden()  # offered once
+        finally:
+            browser.close()
+            demo.send_signal(signal.SIGINT)
+            demo.wait(timeout=15)

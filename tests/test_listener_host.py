@@ -1,0 +1,175 @@
+"""Calibration and the mood journal over native messaging, with videos as the camera."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from test_native_host import HostProcess
+
+from host.music.store import DB_NAME
+from training.data import read_gray
+from training.videos import FPS, FRAME_SIZE, background, face_patch, make_video, render
+
+PEOPLE = Path(__file__).resolve().parent / "data" / "faces_by_person"
+
+
+def write_video(path: Path, frames: list[np.ndarray]) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, FRAME_SIZE)
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory, fer_sample) -> dict[str, Path]:
+    """Camera-like videos: a resting face (one the model reads as angry or sad), a smile, an
+    empty room, and a face that jumps about the picture."""
+    folder = tmp_path_factory.mktemp("calibration-videos")
+    resting = folder / "resting" / "neutral"
+    resting.mkdir(parents=True)
+    for photo in sorted((PEOPLE / "neutral").glob("Bill_Graham__*")):
+        shutil.copy(photo, resting)
+    smiles = folder / "smiles"
+    shutil.copytree(fer_sample / "val" / "happy", smiles / "happy")
+    made = {"resting": folder / "resting.mp4", "smile": folder / "smile.mp4"}
+    make_video(resting.parent, made["resting"], faces=3, seconds=4.0, seed=2)
+    make_video(smiles, made["smile"], faces=2, seconds=4.0, seed=2)
+    rng = np.random.default_rng(4)
+    empty = background(rng)
+    made["empty"] = write_video(
+        folder / "empty.mp4", [render(empty, empty[:10, :10], np.zeros((10, 10)), (320, 240), rng)
+                               for _ in range(40)]
+    )  # fmt: skip
+    patch, mask = face_patch(read_gray(next(resting.iterdir())))
+    spots = [(170, 170), (470, 170), (170, 310), (470, 310)]
+    made["jumpy"] = write_video(
+        folder / "jumpy.mp4",
+        [render(empty, patch, mask, spots[(i // 3) % 4], rng) for i in range(40)],
+    )
+    return made
+
+
+@pytest.fixture
+def host(tmp_path):
+    process = HostProcess(tmp_path / "data")
+    yield process
+    process.kill()
+
+
+def calibrate(host: HostProcess, video: Path) -> dict:
+    """Start the camera on `video`, ask for a calibration; its `calibrated` or `error` event
+    (offline, music errors come and go meanwhile)."""
+    host.send({"type": "start", "camera": str(video)})
+    host.wait_for("status", state="camera")
+    host.send({"type": "calibrate"})
+    first = host.wait_for("calibration_progress")
+    assert (first["progress"], first["seconds"]) == (0.0, 5.0)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        event = host.events.get(timeout=20)
+        assert event is not None, "the host exited while calibrating"
+        if event["type"] == "calibrated" or event.get("code", "").startswith("calibration_"):
+            return event
+    raise AssertionError("the calibration never finished")
+
+
+def test_calibrating_to_a_resting_face_is_kept_and_can_be_reset(tmp_path, videos):
+    host = HostProcess(tmp_path / "data")
+    try:
+        assert host.wait_for("hello")["calibrated_since"] is None
+        before = time.time()
+        result = calibrate(host, videos["resting"])
+        assert result["type"] == "calibrated", result
+        assert before <= result["since"] <= time.time()
+        host.send({"type": "start", "camera": str(videos["resting"])})
+        assert host.wait_for("status")["calibrated_since"] == result["since"]
+    finally:
+        host.close_stdin_and_wait()
+    again = HostProcess(tmp_path / "data")
+    try:
+        assert again.wait_for("hello")["calibrated_since"] == result["since"]
+        again.send({"type": "reset_calibration"})
+        assert again.wait_for("calibrated")["since"] is None
+    finally:
+        again.close_stdin_and_wait()
+    third = HostProcess(tmp_path / "data")
+    try:
+        assert third.wait_for("hello")["calibrated_since"] is None
+    finally:
+        third.kill()
+
+
+@pytest.mark.parametrize(
+    ("video", "code", "words"),
+    [("empty", "calibration_no_face", "No face was seen"),
+     ("jumpy", "calibration_unsteady", "moved too much"),
+     ("smile", "calibration_expression", "try again with your usual face")],
+)  # fmt: skip
+def test_a_calibration_that_cannot_work_says_what_to_do(host, videos, video, code, words):
+    host.wait_for("hello")
+    result = calibrate(host, videos[video])
+    assert (result["type"], result.get("code")) == ("error", code)
+    assert words in result["message"]
+    host.send({"type": "status_please"})  # the host is still serving
+    assert host.wait_for("error")["code"] == "unknown_type"
+    host.send({"type": "ping", "id": 3})
+    assert host.wait_for("pong")["id"] == 3
+
+
+def test_calibrating_with_the_camera_off_asks_for_the_camera(host):
+    host.wait_for("hello")
+    host.send({"type": "calibrate"})
+    error = host.wait_for("error")
+    assert error["code"] == "calibration_needs_camera"
+    assert "turn it on" in error["message"]
+
+
+def test_the_journal_records_moods_and_plays_and_deletes_for_real(tmp_path, videos):
+    data = tmp_path / "data"
+    host = HostProcess(data)
+    try:
+        host.wait_for("hello")
+        host.send({"type": "override_mood", "emotion": "happy"})
+        host.wait_for("emotion", emotion="happy")
+        host.send({"type": "played", "video_id": "abcdef12345"})
+        host.send({"type": "override_mood", "emotion": "sad"})
+        host.wait_for("emotion", emotion="sad")
+        host.send({"type": "get_journal"})
+        journal = host.wait_for("journal")
+        assert [(m["emotion"], m["source"]) for m in journal["moods"]] == [
+            ("happy", "hand"), ("sad", "hand")
+        ]  # fmt: skip
+        assert journal["moods"][0]["end"] == journal["moods"][1]["start"]
+        assert [(t["video_id"], t["emotion"]) for t in journal["tracks"]] == [
+            ("abcdef12345", "happy")
+        ]
+        assert journal["retention_days"] == 30
+        host.send({"type": "set_retention", "days": 3})
+        assert host.wait_for("journal")["retention_days"] == 3
+        host.send({"type": "set_retention", "days": 0})
+        assert host.wait_for("error")["code"] == "bad_field"
+        host.send({"type": "export_journal"})
+        export = host.wait_for("journal_export")
+        assert (export["part"], export["parts"]) == (0, 1)
+        lines = export["csv"].splitlines()
+        assert lines[0].startswith("kind,emotion,confidence,source,start,end")
+        assert [line.split(",")[:2] for line in lines[1:]] == [
+            ["mood", "happy"], ["track", "happy"], ["mood", "sad"]
+        ]  # fmt: skip
+        host.send({"type": "delete_journal"})
+        host.wait_for("journal_deleted")
+        host.send({"type": "get_journal"})
+        emptied = host.wait_for("journal")
+        assert emptied["moods"] == [] and emptied["tracks"] == []
+    finally:
+        host.close_stdin_and_wait()
+    with sqlite3.connect(data / DB_NAME) as db:
+        assert db.execute("SELECT count(*) FROM journal_moods").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
