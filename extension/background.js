@@ -29,6 +29,9 @@ const DEFAULT_PREFS = {
   cameraOn: false, // the camera stays off until the listener turns it on
   camera: 0, // a device index or a video file path
   switchAtOnce: false, // on a mood change: finish the current track (false) or switch now (true)
+  awayAfterS: 60, // the host says `away` after this long without a face
+  pauseWhenAway: true, // pause the music while away, resume on return
+  cameraOffWhenLocked: true, // the screen locking switches the camera off, unlocking back on
   calibrationOffered: false, // the popup offers calibration once, the first time the camera runs
 };
 
@@ -47,6 +50,8 @@ const FRESH_STATE = {
   // state: idle | loading | playing | paused | blocked | error; playedVideoId: the track
   // already reported to the host as played, so a resume after a pause is not counted twice.
   player: { tabId: null, state: 'idle', userPaused: false, playedVideoId: null },
+  pausedForAway: false, // this worker paused the music because the listener left
+  cameraOffForLock: false, // this worker switched the camera off because the screen locked
   // since: when the calibration in use was made (null: none); progress: 0..1 while collecting;
   // error: the host's last calibration_* error, until the next attempt.
   calibration: { since: null, progress: null, error: null },
@@ -120,6 +125,7 @@ function onHostMessage(message) {
       return onHello(message);
     case EVENT.STATUS:
       state.status = message;
+      followPresence(message);
       if (message.state === 'camera' && state.error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) {
         state.error = null;
       }
@@ -156,6 +162,7 @@ function onHello(hello) {
   }
   if (prefs.language !== hello.language) send(command.setLanguage(prefs.language));
   if (prefs.mode !== hello.mode) send(command.setMode(prefs.mode));
+  send(command.setAway(prefs.awayAfterS));
   if (prefs.cameraOn) send(command.start(prefs.camera));
   save();
 }
@@ -326,6 +333,34 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
   save();
 });
 
+// Away and screen lock: music pauses while nobody is in view (if the listener chose so) and
+// resumes when they are back; a locked screen switches the camera off until it is unlocked.
+
+function followPresence(status) {
+  if (status.state === 'away' && prefs.pauseWhenAway && state.player.state === 'playing') {
+    state.pausedForAway = true;
+    tellPlayer(state.player.tabId, { type: 'pause' });
+  } else if (status.state !== 'away' && state.pausedForAway) {
+    state.pausedForAway = false;
+    if (status.state === 'camera' && state.nowPlaying) {
+      state.player.userPaused = false;
+      playCurrent();
+    }
+  }
+}
+
+chrome.idle.onStateChanged.addListener(async (idleState) => {
+  await restored;
+  if (idleState === 'locked' && prefs.cameraOn && prefs.cameraOffWhenLocked) {
+    state.cameraOffForLock = true;
+    send(command.pause());
+  } else if (idleState === 'active' && state.cameraOffForLock) {
+    state.cameraOffForLock = false;
+    if (prefs.cameraOn) send(command.start(prefs.camera));
+  }
+  save();
+});
+
 // Popup and options actions
 
 const actions = {
@@ -341,6 +376,7 @@ const actions = {
       pickedByListener = 'mode';
       send(command.setMode(prefs.mode));
     }
+    if (prefs.awayAfterS !== before.awayAfterS) send(command.setAway(prefs.awayAfterS));
     const cameraChanged = prefs.camera !== before.camera && prefs.cameraOn;
     if (prefs.cameraOn !== before.cameraOn || cameraChanged) {
       // Off is a pause, not a stop: the mood and the music carry on without the camera.

@@ -182,11 +182,16 @@ function renderMood() {
     detail = notice('idle').title;
   } else if (camera === 'error') {
     detail = notice('error').title;
+  } else if (camera === 'away') {
+    ({ title, text: detail } = notice('away'));
   } else if (camera === 'camera') {
     ({ title, text: detail } = notice('no_face'));
   } else {
     detail = notice('starting').title;
   }
+  // A face the host cannot read (too dark, washed out) keeps the last mood; say why.
+  const unreadable = status?.quality && status.quality !== 'ok' ? notice(status.quality) : null;
+  if (unreadable && prefs.cameraOn) detail = unreadable.title;
   $('mood-label').textContent = title;
   $('mood-detail').textContent = detail;
 

@@ -6,14 +6,15 @@ export const PROTOCOL_VERSION = 1;
 
 export const EMOTIONS = Object.freeze(['angry', 'disgust', 'fear', 'happy', 'neutral', 'sad', 'surprise']);
 export const MODES = Object.freeze(['match', 'lift', 'calm']);
-export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'paused', 'error']);
+export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'away', 'paused', 'error']);
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
+export const FRAME_QUALITIES = Object.freeze(['ok', 'too_dark', 'too_bright']);
 export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
 //   hello    protocol, version, model, languages, modes, language, mode, calibrated_since
-//   status   state, camera, face, detail, calibrated_since
+//   status   state, camera, face, detail, quality, calibrated_since
 //   emotion  emotion, confidence, probabilities, face, timestamp, source
 //   tracks   emotion, mode, language, reason, tracks
 //   error    code, message, fatal, fallback_url
@@ -78,6 +79,7 @@ export const command = Object.freeze({
   exportJournal: () => ({ type: 'export_journal' }),
   deleteJournal: () => ({ type: 'delete_journal' }),
   setRetention: (days) => ({ type: 'set_retention', days }),
+  setAway: (afterS) => ({ type: 'set_away', after_s: afterS }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.
@@ -138,8 +140,11 @@ export const NOTICES = Object.freeze({
   idle: Object.freeze({"title": "The camera is off", "text": "Turn the camera on and moodtune follows your mood.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   starting: Object.freeze({"title": "Starting the camera…", "text": "This takes a few seconds.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   camera: Object.freeze({"title": "Watching {camera_name}", "text": "moodtune follows your face. The picture never leaves this computer.", "actions": [], "command": null, "clears": [], "tone": "info"}),
+  away: Object.freeze({"title": "You seem to be away", "text": "No face has been in view for a while, so moodtune looks only now and then, and pauses the music if you chose that in the settings. Come back in view and it carries on.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   paused: Object.freeze({"title": "The camera is paused", "text": "The last mood and its music carry on. Turn the camera on to follow your face again.", "actions": [], "command": null, "clears": [], "tone": "info"}),
   error: Object.freeze({"title": "The camera could not start", "text": "Check that it is plugged in and free, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
+  too_dark: Object.freeze({"title": "It is too dark to read your face", "text": "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  too_bright: Object.freeze({"title": "The picture is washed out", "text": "Bright light behind or on the camera hides your face. Move away from the window or dim the light. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
   not_installed: Object.freeze({"title": "Install the moodtune program", "text": "moodtune needs its small program on this computer to read your camera. In a terminal, in the moodtune folder (the one with pyproject.toml), run the command below, then try again.", "actions": ["retry"], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   forbidden: Object.freeze({"title": "moodtune's program does not know this extension", "text": "It was installed for another copy of the extension. Run the installer again, then try again.", "actions": ["retry"], "command": "moodtune install", "clears": ["hello"], "tone": "bad"}),
   disconnected: Object.freeze({"title": "The moodtune program stopped", "text": "moodtune starts it again by itself in a few seconds. If it keeps stopping, run moodtune doctor in a terminal.", "actions": ["reconnect"], "command": "moodtune doctor", "clears": ["hello"], "tone": "bad"}),

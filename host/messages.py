@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from host.vocabulary import Emotion, ErrorCode, StatusState
+from host.vocabulary import Emotion, ErrorCode, FrameQuality, StatusState
 
 # States a page works out for itself; the host never sends these names.
 Situation = Literal[
@@ -35,7 +35,7 @@ Situation = Literal[
 ]
 SITUATIONS: tuple[Situation, ...] = get_args(Situation)
 
-NoticeKey = ErrorCode | StatusState | Situation
+NoticeKey = ErrorCode | StatusState | FrameQuality | Situation
 
 # What a page can do about a notice. The popup and the demo each carry out the ones they can.
 Action = Literal[
@@ -200,6 +200,12 @@ STATE_NOTICES: dict[StatusState, Notice] = {
         "moodtune follows your face. The picture never leaves this computer.",
         tone="info",
     ),
+    "away": Notice(
+        "You seem to be away",
+        "No face has been in view for a while, so moodtune looks only now and then, and pauses "
+        "the music if you chose that in the settings. Come back in view and it carries on.",
+        tone="info",
+    ),
     "paused": Notice(
         "The camera is paused",
         "The last mood and its music carry on. Turn the camera on to follow your face again.",
@@ -210,6 +216,21 @@ STATE_NOTICES: dict[StatusState, Notice] = {
         "Check that it is plugged in and free, then try again; or choose a video file instead.",
         actions=("retry", "open_settings", "play_sample"),
         clears=_CAMERA_CLEARS,
+    ),
+}
+
+# Why the face in view cannot be read ("ok" needs no notice); the mood stays as it was.
+QUALITY_NOTICES: dict[FrameQuality, Notice] = {
+    "too_dark": Notice(
+        "It is too dark to read your face",
+        "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.",
+        clears=("camera_off",),
+    ),
+    "too_bright": Notice(
+        "The picture is washed out",
+        "Bright light behind or on the camera hides your face. Move away from the window or "
+        "dim the light. The mood stays as it was meanwhile.",
+        clears=("camera_off",),
     ),
 }
 
@@ -286,7 +307,12 @@ SITUATION_NOTICES: dict[Situation, Notice] = {
 
 NOTICES: dict[str, Notice] = {
     str(key): notice
-    for table in (ERROR_NOTICES.items(), STATE_NOTICES.items(), SITUATION_NOTICES.items())
+    for table in (
+        ERROR_NOTICES.items(),
+        STATE_NOTICES.items(),
+        QUALITY_NOTICES.items(),
+        SITUATION_NOTICES.items(),
+    )
     for key, notice in table
 }
 

@@ -21,6 +21,7 @@ from host.vocabulary import (
     MODES,
     Emotion,
     ErrorCode,
+    FrameQuality,
     Mode,
     MoodSource,
     StatusState,
@@ -104,6 +105,13 @@ class MoreTracks(Message):
     count: Annotated[int, Field(ge=1, le=50)] = 10
 
 
+class SetAway(Message):
+    """Go `away` after `after_s` seconds without a face (null: never); see Status."""
+
+    type: Literal["set_away"]
+    after_s: Annotated[float, Field(ge=5, le=86400)] | None = 60.0
+
+
 class Ping(Message):
     type: Literal["ping"]
     id: Annotated[int, Field(ge=0)] | ShortText | None = None
@@ -149,7 +157,7 @@ class SetRetention(Message):
 
 COMMANDS: tuple[type[Message], ...] = (
     Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, MoreTracks, Ping,
-    Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention,
+    Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention, SetAway,
 )  # fmt: skip
 Command = Annotated[
     Start
@@ -167,7 +175,8 @@ Command = Annotated[
     | GetJournal
     | ExportJournal
     | DeleteJournal
-    | SetRetention,
+    | SetRetention
+    | SetAway,
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: tuple[str, ...] = tuple(message_type(c) for c in COMMANDS)
@@ -194,13 +203,18 @@ class Hello(Message):
 
 
 class Status(Message):
-    """What the camera side is doing: idle, starting, camera (running), paused or error."""
+    """What the camera side is doing: idle, starting, camera (running), away, paused or error.
+
+    `quality` says, while the camera runs, whether the face in view can be read ("ok"), or why
+    not; it is sent again whenever it changes.
+    """
 
     type: Literal["status"] = "status"
     state: StatusState
     camera: int | str | None = None
     face: bool = False
     detail: str | None = None
+    quality: FrameQuality | None = None
     calibrated_since: float | None = None
 
 
@@ -495,6 +509,7 @@ def javascript() -> str:
         f"export const STATUS_STATES = {strings(v.STATUS_STATES)};",
         f"export const TRACK_REASONS = {strings(v.TRACK_REASONS)};",
         f"export const MOOD_SOURCES = {strings(v.MOOD_SOURCES)};",
+        f"export const FRAME_QUALITIES = {strings(v.FRAME_QUALITIES)};",
         f"export const CALIBRATION_SECONDS = {CALIBRATION_S:g};",
         "",
         "// Host → extension, with their fields:",

@@ -52,6 +52,7 @@ from host.protocol import (
     Pong,
     ProtocolError,
     ResetCalibration,
+    SetAway,
     SetLanguage,
     SetMode,
     SetRetention,
@@ -73,8 +74,8 @@ from host.vision.camera import Camera, CameraError, Frame
 from host.vision.camera import camera_source as parse_camera
 from host.vision.emotion import MODEL_DIR, EmotionModel, ModelError, labelled
 from host.vision.mood import Mood
-from host.vision.pipeline import DEFAULT_FPS, FacePipeline, FrameResult, Watcher
-from host.vocabulary import Emotion, ErrorCode, Mode, StatusState, TrackReason
+from host.vision.pipeline import AWAY_AFTER_S, DEFAULT_FPS, FacePipeline, FrameResult, Watcher
+from host.vocabulary import Emotion, ErrorCode, FrameQuality, Mode, StatusState, TrackReason
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ DEFAULT_MODE: Mode = "match"
 QUEUE_LENGTH = 10
 # Before the camera has settled on a mood, the first queue is for a neutral one.
 STARTING_EMOTION: Emotion = "neutral"
+# A change of `status.quality` is told once it has held this long (a passing shadow is not).
+QUALITY_HOLD_S = 1.0
 # The host does not know which browser profile it serves; one calibration for all, for now.
 DEFAULT_PROFILE = "default"
 # How often the journal's open mood is told it still lasts: a killed host loses at most this.
@@ -129,6 +132,9 @@ class Session:
         self.camera_source: int | str | None = None
         self.state: StatusState = "idle"
         self.face = False
+        self.away_after_s: float | None = AWAY_AFTER_S
+        self.quality: FrameQuality | None = None  # what status.quality says now
+        self._quality_candidate: tuple[FrameQuality, float] = ("ok", 0.0)
         self._model: EmotionModel | None = None
         self._tracks_generation = 0
         self._loop = asyncio.get_running_loop()
@@ -243,6 +249,10 @@ class Session:
                 await self._journal_played(video_id)
             case MoreTracks(count=count):
                 self._spawn(self._refresh_tracks("more", count))
+            case SetAway(after_s=after_s):
+                self.away_after_s = after_s
+                if self.watcher is not None:
+                    self.watcher.away_after_s = after_s
             case Calibrate():
                 await self._calibrate()
             case ResetCalibration():
@@ -291,7 +301,7 @@ class Session:
         await self._status()
         try:
             model = await self._ensure_model()
-            camera = await asyncio.to_thread(Camera, source, self._camera_problem)
+            camera = await asyncio.to_thread(Camera, source, self._camera_problem, fps=self.fps)
         except ModelError as exc:
             await self._fail("model_missing", str(exc))
             return
@@ -299,7 +309,11 @@ class Session:
             await self._fail("camera_unavailable", str(exc))
             return
         pipeline = FacePipeline(model, calibration=self.calibration)
-        self.watcher = Watcher(camera, pipeline, self._frame_done, self._camera_ended, fps=self.fps)
+        self.watcher = Watcher(
+            camera, pipeline, self._frame_done, self._camera_ended, fps=self.fps,
+            away_after_s=self.away_after_s, on_away=self._away_changed,
+        )  # fmt: skip
+        self.quality, self._quality_candidate = "ok", ("ok", 0.0)
         self.state = "camera"
         await self._status()
 
@@ -313,7 +327,7 @@ class Session:
         watcher, self.watcher = self.watcher, None
         if watcher is not None:
             await asyncio.to_thread(watcher.stop)
-        self.state, self.face = "idle", False
+        self.state, self.face, self.quality = "idle", False, None
         if self._resting is not None:
             self._end_resting()
             await self._error(
@@ -352,6 +366,28 @@ class Session:
             self._loop.call_soon_threadsafe(self._resting_frame, result)
         if result.mood is not None:
             self._loop.call_soon_threadsafe(self._spawn, self._on_mood(result))
+        self._follow_quality(result)
+
+    # Away and frame quality (both told in `status`)
+
+    def _away_changed(self, away: bool) -> None:
+        """Called on the watcher thread when nobody has been in view for a while, or is back."""
+        self._loop.call_soon_threadsafe(self._spawn, self._on_away(away))
+
+    async def _on_away(self, away: bool) -> None:
+        if self.watcher is None or self.state not in ("camera", "away"):
+            return
+        self.state = "away" if away else "camera"
+        await self._status()
+
+    def _follow_quality(self, result: FrameResult) -> None:
+        """On the watcher thread: tell a new quality once it has held for QUALITY_HOLD_S."""
+        candidate, since = self._quality_candidate
+        if result.quality != candidate:
+            self._quality_candidate = (result.quality, result.timestamp)
+        elif candidate != self.quality and result.timestamp - since >= QUALITY_HOLD_S:
+            self.quality = candidate
+            self._loop.call_soon_threadsafe(self._spawn, self._status())
 
     async def _on_mood(self, result: FrameResult) -> None:
         assert result.mood is not None
@@ -458,6 +494,7 @@ class Session:
                 camera=self.camera_source,
                 face=self.face,
                 detail=detail,
+                quality=self.quality if self.state in ("camera", "away") else None,
                 calibrated_since=self._calibrated_since,
             )
         )

@@ -17,8 +17,13 @@ Mode = Literal["match", "lift", "calm"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 
 # What the camera side is doing, as `status.state` says.
-StatusState = Literal["idle", "starting", "camera", "paused", "error"]
+# "away": no face for a while (`set_away`); the camera looks for one a couple of times a second.
+StatusState = Literal["idle", "starting", "camera", "away", "paused", "error"]
 STATUS_STATES: tuple[StatusState, ...] = get_args(StatusState)
+
+# `status.quality`: whether the face in view can be read; frames that cannot are not used.
+FrameQuality = Literal["ok", "too_dark", "too_bright"]
+FRAME_QUALITIES: tuple[FrameQuality, ...] = get_args(FrameQuality)
 
 # Why a `tracks` message was sent.
 TrackReason = Literal["mood", "language", "mode", "more"]

@@ -24,7 +24,8 @@ INTERNAL_WORDS = re.compile(
 
 
 def test_every_error_code_state_and_situation_has_a_notice():
-    keys = (*vocabulary.ERROR_CODES, *vocabulary.STATUS_STATES, *messages.SITUATIONS)
+    qualities = [q for q in vocabulary.FRAME_QUALITIES if q != "ok"]
+    keys = (*vocabulary.ERROR_CODES, *vocabulary.STATUS_STATES, *qualities, *messages.SITUATIONS)
     assert [key for key in keys if key not in NOTICES] == []
 
 
@@ -102,5 +103,10 @@ def test_the_generated_module_says_when_a_notice_stops_being_true():
 
 
 def test_the_table_has_no_notice_for_a_state_nobody_meets():
-    keys = {*vocabulary.ERROR_CODES, *vocabulary.STATUS_STATES, *messages.SITUATIONS}
+    keys = {
+        *vocabulary.ERROR_CODES,
+        *vocabulary.STATUS_STATES,
+        *vocabulary.FRAME_QUALITIES,
+        *messages.SITUATIONS,
+    }
     assert set(NOTICES) - keys == set()

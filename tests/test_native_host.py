@@ -169,3 +169,17 @@ def test_the_host_log_is_kept_with_timestamps_across_starts(tmp_path):
     starts = [line for line in log.splitlines() if "moodtune host" in line and "started" in line]
     assert len(starts) == 2, log
     assert all(line[:4].isdigit() and line[4] == "-" for line in starts), "timestamped"
+
+
+def test_an_error_too_large_to_send_is_cut_and_keeps_its_code():
+    from host.protocol import Error, Pong
+    from host.transports.framing import MAX_OUTGOING
+    from host.transports.native import _encoded
+
+    body = _encoded(Error(code="music_error", message="x" * (2 * MAX_OUTGOING)))
+    assert len(body) <= MAX_OUTGOING
+    sent = json.loads(body)
+    assert sent["code"] == "music_error"
+    assert sent["message"].endswith("more characters cut)")
+    other = json.loads(_encoded(Pong(id="y" * 64)))
+    assert other == {"type": "pong", "id": "y" * 64}

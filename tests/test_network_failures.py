@@ -7,11 +7,14 @@ the measured figures against the targets (pause within 1 s, exit within 2 s, 200
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from host_process import HostProcess
 from ytmusic_server import MODES, MisbehavingYouTubeMusic, run_scenario
+
+from host.music.client import AnswerTooLarge, DeadlinePassed, TimeoutSession
 
 SAMPLE_VIDEO = Path(__file__).resolve().parent.parent / "host" / "data" / "sample.mp4"
 
@@ -48,4 +51,31 @@ def test_the_error_says_what_youtube_music_did(mode, code, words, tmp_path):
         assert error["fallback_url"].startswith("https://music.youtube.com/search?q=")
     finally:
         host.kill()
+        server.close()
+
+
+@pytest.mark.parametrize("mode", ["trickle", "hang"])
+def test_a_fetch_ends_by_its_deadline_however_slowly_the_answer_comes(mode, tmp_path, monkeypatch):
+    server = MisbehavingYouTubeMusic(tmp_path, mode)
+    for name, value in server.environment.items():
+        monkeypatch.setenv(name, value)
+    session = TimeoutSession(timeout=(3.05, 6.0), deadline_s=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeadlinePassed, match="within 1 s"):
+            session.get("https://music.youtube.com/")
+        assert time.monotonic() - started < 4.0, "not the per-read timeout, nor for ever"
+    finally:
+        server.close()
+
+
+def test_an_answer_over_the_cap_is_refused_without_reading_it_all(tmp_path, monkeypatch):
+    server = MisbehavingYouTubeMusic(tmp_path, "huge")
+    for name, value in server.environment.items():
+        monkeypatch.setenv(name, value)
+    try:
+        with pytest.raises(AnswerTooLarge):
+            TimeoutSession(max_answer_bytes=1024 * 1024).get("https://music.youtube.com/")
+        assert server.bytes_sent < 64 * 1024 * 1024, "the rest of the 300 MB was never read"
+    finally:
         server.close()

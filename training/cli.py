@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--faces", type=int, default=8)
     video.add_argument("--seconds", type=float, default=3.0, help="how long each face is held")
     video.add_argument("--seed", type=int, default=0)
+    video.add_argument("--size", default="640x480", help="frame size, WIDTHxHEIGHT")
+    video.add_argument("--fps", type=float, default=10.0, help="frames per second")
+    video.add_argument(
+        "--codec", default="mp4v", help="four-character code: mp4v, MJPG, I420 (raw, use .avi)"
+    )
+    video.add_argument(
+        "--empty", type=float, default=0.0, help="seconds of empty scene after the first face"
+    )
 
     sample = commands.add_parser(
         "make-sample", help="the demo's sample video: faces the host finds and reads right"
@@ -290,7 +298,14 @@ def run_export(args: argparse.Namespace) -> int:
 def run_make_video(args: argparse.Namespace) -> int:
     from training.videos import make_video
 
-    timeline = make_video(args.data, args.out, args.faces, args.seconds, args.seed)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--size must be WIDTHxHEIGHT, like 1280x720, not {args.size!r}") from None
+    timeline = make_video(
+        args.data, args.out, args.faces, args.seconds, args.seed,
+        size=(width, height), fps=args.fps, codec=args.codec, empty_s=args.empty,
+    )  # fmt: skip
     print(f"wrote {args.out}: " + ", ".join(s.emotion for s in timeline))
     return 0
 

@@ -30,10 +30,33 @@ def register(subcommands) -> None:
         "--host", action="store_true",
         help="also run the real native host on the video and time its start-up and memory",
     )  # fmt: skip
+    parser.add_argument(
+        "--live", action="store_true",
+        help="instead, run the real native host on the video as its camera and measure its CPU",
+    )  # fmt: skip
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long --live measures")
+    parser.add_argument(
+        "--away-after", type=float, default=None,
+        help="with --live: tell the host to go away after this many seconds without a face",
+    )  # fmt: skip
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.live:
+        from host.commands.bench_live import live_figures
+
+        live = live_figures(args.video, args.seconds, args.away_after)
+        if args.json:
+            print(json.dumps(live))
+        else:
+            for key, value in live.items():
+                if key != "events":
+                    print(f"{key:>24}: {value}")
+            for event in live["events"]:
+                what = event.get("emotion") if event["type"] == "emotion" else event["state"]
+                print(f"{event['t']:8.2f}s  {event['type']:<8} {what or 'no face'}")
+        return 0
     report = bench(args.video, args.model_dir)
     if args.host:
         report["host"] = host_figures(args.video)

@@ -119,15 +119,17 @@ def _read_capped(response: requests.Response, limit: int) -> None:
         if len(response.content) > limit:
             raise AnswerTooLarge(f"an answer over the {limit}-byte limit")
         return
-    chunks, size = [], 0
+    body = bytearray()
     for chunk in response.iter_content(CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
+        body += chunk
+        if len(body) > limit:
+            # Let go of what was read before raising: the traceback keeps this frame alive
+            # for as long as anyone keeps the error (the recommender keeps its failures).
+            body.clear()
             response.close()
             raise AnswerTooLarge(f"an answer over the {limit}-byte limit")
-        chunks.append(chunk)
     # requests' own place for a body it has read; .content, .text and .json() read it there.
-    response._content = b"".join(chunks)
+    response._content = bytes(body)
 
 
 class _Watchdog:
@@ -161,7 +163,9 @@ class _Watchdog:
 
 def _shut(connection: HTTPConnection) -> None:
     """End every read on the connection's socket, TLS or not, from another thread."""
-    sock = getattr(connection, "moodtune_socket", None) or connection.sock
+    # The TCP socket, unless TLS took its descriptor over (then the TLS socket has it).
+    candidates = (getattr(connection, "moodtune_socket", None), connection.sock)
+    sock = next((s for s in candidates if s is not None and s.fileno() >= 0), None)
     if sock is None:
         return
     try:
@@ -345,28 +349,15 @@ class MusicClient:
         for attempt in range(1, self._attempts + 1):
             try:
                 return request()
-            except requests.HTTPError as exc:
-                status = exc.response.status_code if exc.response is not None else None
-                if status not in RETRY_STATUSES:
-                    raise FetchFailed(f"{what}: YouTube Music answered HTTP {status}") from exc
-                reason = f"throttled or failing (HTTP {status})"
-            except json.JSONDecodeError as exc:
-                # ytmusicapi json-decodes every body; an HTML error or consent page lands here.
-                reason = f"answered a page that is not JSON ({exc.msg})"
-            except AnswerTooLarge as exc:
-                raise FetchFailed(f"{what}: {UNREADABLE} ({exc})", unreadable=True) from exc
-            except requests.RequestException as exc:
-                self._cool_down(offline=True)
-                detail = str(exc) if isinstance(exc, DeadlinePassed) else type(exc).__name__
-                raise FetchFailed(
-                    f"{what}: cannot reach YouTube Music ({detail})", offline=True
-                ) from exc
             except Exception as exc:
-                # ytmusicapi found the page in a shape it does not know (layout drift).
-                log.warning("%s: an answer ytmusicapi could not read", what, exc_info=True)
-                raise FetchFailed(
-                    f"{what}: {UNREADABLE} (unexpected answer: {exc!r})", unreadable=True
-                ) from exc
+                if not isinstance(exc, _KNOWN_FAILURES):
+                    log.warning("%s: an answer ytmusicapi could not read", what, exc_info=True)
+                # The error outlives this call (the recommender keeps its failures), and its
+                # traceback's frames hold the response and what was read of it: cut them
+                # loose, or that memory waits for the cyclic garbage collector.
+                exc.__traceback__ = None
+                failure = exc
+            reason = self._retry_reason(what, failure)
             if attempt < self._attempts:
                 delay = self._backoff_s * 2 ** (attempt - 1)
                 log.info("%s: %s; retrying in %.1f s", what, reason, delay)
@@ -376,10 +367,38 @@ class MusicClient:
         message = f"{what}: YouTube Music {reason}, gave up after {self._attempts} tries"
         raise FetchFailed(message, unreadable=unreadable)
 
+    def _retry_reason(self, what: str, failure: Exception) -> str:
+        """Why `failure` is worth another try; raises FetchFailed when it is not."""
+        if isinstance(failure, requests.HTTPError):
+            response = failure.response
+            status = response.status_code if response is not None else None
+            if status not in RETRY_STATUSES:
+                raise FetchFailed(f"{what}: YouTube Music answered HTTP {status}") from failure
+            return f"throttled or failing (HTTP {status})"
+        if isinstance(failure, json.JSONDecodeError):
+            # ytmusicapi json-decodes every body; an HTML error or consent page lands here.
+            return f"answered a page that is not JSON ({failure.msg})"
+        if isinstance(failure, AnswerTooLarge):
+            raise FetchFailed(f"{what}: {UNREADABLE} ({failure})", unreadable=True) from failure
+        if isinstance(failure, requests.RequestException):
+            self._cool_down(offline=True)
+            detail = str(failure) if isinstance(failure, DeadlinePassed) else type(failure).__name__
+            raise FetchFailed(
+                f"{what}: cannot reach YouTube Music ({detail})", offline=True
+            ) from failure
+        # ytmusicapi found the page in a shape it does not know (layout drift).
+        raise FetchFailed(
+            f"{what}: {UNREADABLE} (unexpected answer: {failure!r})", unreadable=True
+        ) from failure
+
     def _cool_down(self, offline: bool = False, unreadable: bool = False) -> None:
         """Fail fast for a while, saying the same of the rest as of the failure that began it."""
         self._unreachable_until = self._clock() + self._cool_down_s
         self._resting_because = (offline, unreadable)
+
+
+#: What `_retry_reason` knows by type; anything else is an answer ytmusicapi could not read.
+_KNOWN_FAILURES = (requests.RequestException, json.JSONDecodeError)
 
 
 def _raise_for_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:

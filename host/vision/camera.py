@@ -1,8 +1,12 @@
 """A camera (device index) or a video file (played as if it were one), read on its own thread.
 
-The reader keeps only the newest frame, so whoever processes frames never works on a stale one.
-A device that fails is reported through `on_problem` and reopened every RETRY_S; `close()`
-releases it within one read.
+The reader takes every frame the source delivers off it (`grab()`, cheap), but decodes one
+(`retrieve()`, the costly part: colour conversion, and JPEG decoding on a webcam's compressed
+stream) only when someone has asked for a frame, so a 30 fps webcam watched at 10 fps costs ten
+decodes a second, not thirty; the frame handed over is the one grabbed right after the request,
+never a stale one. A webcam is asked for REQUESTED_SIZE at the rate that is needed, and `mode`
+says what it gave. A device that fails is reported through `on_problem` and reopened every
+RETRY_S; `close()` releases it within one read.
 """
 
 from __future__ import annotations
@@ -22,10 +26,26 @@ log = logging.getLogger(__name__)
 RETRY_S = 2.0
 OPEN_TIMEOUT_S = 5.0
 MAX_DEVICE_INDEX = 63
+# Enough for a face at desk distance (the finder works on 240 px wide copies), and what nearly
+# every webcam offers; left alone, many deliver 1280x720 or more, at several times the cost.
+REQUESTED_SIZE = (640, 480)
+MIN_REQUESTED_FPS = 15.0  # the lowest rate webcams commonly offer
 
 
 class CameraError(RuntimeError):
     """The camera or video cannot be opened; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class CaptureMode:
+    """What a source delivers: frame size and rate (0 fps when it does not say)."""
+
+    width: int
+    height: int
+    fps: float
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height} at {self.fps:g} fps"
 
 
 @dataclass(frozen=True)
@@ -55,8 +75,12 @@ def camera_source(value: int | str) -> int | str:
     return value
 
 
-def open_capture(source: int | str) -> cv2.VideoCapture:
-    """An opened VideoCapture for a device index or a video file; raises CameraError."""
+def open_capture(source: int | str, fps: float = MIN_REQUESTED_FPS) -> cv2.VideoCapture:
+    """An opened VideoCapture for a device index or a video file; raises CameraError.
+
+    A device is asked for REQUESTED_SIZE and `fps` (at least MIN_REQUESTED_FPS); it may give
+    something else (see `capture_mode`). A file plays as it was recorded.
+    """
     source = camera_source(source)
     if isinstance(source, str):
         if not Path(source).is_file():
@@ -67,40 +91,66 @@ def open_capture(source: int | str) -> cv2.VideoCapture:
     if not capture.isOpened():
         capture.release()
         raise CameraError(f"cannot open camera {source!r} (unplugged or in use by another app?)")
+    if not isinstance(source, str):
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, REQUESTED_SIZE[0])
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, REQUESTED_SIZE[1])
+        capture.set(cv2.CAP_PROP_FPS, max(fps, MIN_REQUESTED_FPS))
     return capture
 
 
+def capture_mode(capture: cv2.VideoCapture) -> CaptureMode:
+    """The size and rate an opened capture delivers."""
+    return CaptureMode(
+        int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+        int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+        round(capture.get(cv2.CAP_PROP_FPS) or 0.0, 2),
+    )
+
+
 class Camera:
-    """Reads frames from `source` on a background thread; `latest()` gives the newest one."""
+    """Reads frames from `source` on a background thread; `latest()` gives a fresh one."""
 
     def __init__(
         self,
         source: int | str,
         on_problem: Callable[[str], None] = lambda message: None,
         loop_video: bool = True,
+        fps: float = MIN_REQUESTED_FPS,
     ) -> None:
         self.source = camera_source(source)
         self.is_file = isinstance(self.source, str)
         self.loop_video = loop_video
         self.on_problem = on_problem
-        self._capture = open_capture(source)
+        self.fps = fps
+        self._capture = open_capture(source, fps)
+        self.mode = capture_mode(self._capture)
+        if not self.is_file:
+            log.info("camera %s delivers %s", self.source, self.mode)
         self._frame: Frame | None = None
         self._new_frame = threading.Condition()
+        self._wanted = False  # someone waits in latest(): decode the next frame grabbed
         self._stop = threading.Event()
         self.ended = False
+        self.decoded = 0  # frames retrieved (decoded) since opening, of `index` grabbed
         self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
         self._thread.start()
 
     def latest(self, newer_than: int = -1, timeout: float = 1.0) -> Frame | None:
-        """The newest frame with index > `newer_than`, waiting up to `timeout`; else None."""
-        with self._new_frame:
-            self._new_frame.wait_for(
-                lambda: (
-                    self._stop.is_set()
-                    or (self._frame is not None and self._frame.index > newer_than)
-                ),
-                timeout,
+        """A frame with index > `newer_than`, waiting up to `timeout`; else None.
+
+        Unless the last decoded frame is already newer than `newer_than`, the next frame the
+        source delivers is decoded for this call.
+        """
+
+        def ready() -> bool:
+            return self._stop.is_set() or (
+                self._frame is not None and self._frame.index > newer_than
             )
+
+        with self._new_frame:
+            if not ready():
+                self._wanted = True
+                self._new_frame.wait_for(ready, timeout)
             frame = self._frame
         return frame if frame is not None and frame.index > newer_than else None
 
@@ -124,8 +174,7 @@ class Camera:
         next_due = time.monotonic()
         try:
             while capture is not None and not self._stop.is_set():
-                ok, image = capture.read()
-                if not ok:
+                if not capture.grab():
                     capture = self._recover(capture)
                     if capture is None:
                         return
@@ -139,7 +188,16 @@ class Camera:
                         next_due = time.monotonic()
                 index += 1
                 with self._new_frame:
+                    wanted = self._wanted
+                if not wanted:
+                    continue
+                ok, image = capture.retrieve()
+                if not ok:
+                    continue
+                self.decoded += 1
+                with self._new_frame:
                     self._frame = Frame(image, time.monotonic(), index)
+                    self._wanted = False
                     self._new_frame.notify_all()
         finally:
             if capture is not None:
@@ -148,11 +206,10 @@ class Camera:
     def _recover(self, capture: cv2.VideoCapture) -> cv2.VideoCapture | None:
         """After a failed read: rewind a video, or reopen a lost device until it is back."""
         if self.is_file:
-            if self.loop_video and capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
-                ok, _ = capture.read()
-                if ok:
-                    capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                    return capture
+            rewound = self.loop_video and capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            if rewound and capture.grab():
+                capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                return capture
             self.ended = True
             capture.release()
             with self._new_frame:
@@ -162,7 +219,7 @@ class Camera:
         self.on_problem(f"camera {self.source} stopped delivering frames; retrying")
         while not self._stop.wait(RETRY_S):
             try:
-                capture = open_capture(self.source)
+                capture = open_capture(self.source, self.fps)
             except CameraError as exc:
                 log.warning("%s", exc)
                 continue

@@ -1,5 +1,12 @@
 """Frame → face → emotion → calibration → mood: the per-frame work, and the thread that runs it
-live."""
+live.
+
+A face that cannot be read (too dark, washed out: see quality.py) is not read: the model is
+not run and the mood tracker not fed, so the mood stays as it was, and the result says why.
+With nobody in view for `away_after_s`, the watcher is "away": it looks for a face AWAY_FPS
+times a second (every frame it takes is searched, on a smaller copy), and is back at its full
+rate on the first frame with a face.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +22,24 @@ import numpy as np
 from host.vision.calibration import Calibration
 from host.vision.camera import Camera, Frame
 from host.vision.emotion import EmotionModel
-from host.vision.faces import Box, FaceFinder, crop_face, to_gray
+from host.vision.faces import (
+    AWAY_DETECT_WIDTH,
+    DETECT_WIDTH,
+    NO_FACE_DETECT_EVERY,
+    Box,
+    FaceFinder,
+    crop_face,
+    to_gray,
+)
 from host.vision.mood import Mood, MoodTracker
+from host.vision.quality import face_quality, lift_dim_face, scene_quality
+from host.vocabulary import FrameQuality
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 10.0
+AWAY_AFTER_S = 60.0
+AWAY_FPS = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,7 @@ class FrameResult:
     probabilities: np.ndarray | None  # what the mood tracker read: calibrated, EMOTIONS order
     mood: Mood | None  # set only when the mood changed on this frame
     raw: np.ndarray | None = None  # the model's own output (what a calibration is made from)
+    quality: FrameQuality = "ok"  # with a face: can it be read; without: can one be found
 
 
 class FacePipeline:
@@ -58,13 +78,19 @@ class FacePipeline:
         """Find the primary face in a BGR or gray frame, read its emotion, update the mood."""
         gray = to_gray(image)
         box = self.finder.find(gray)
-        raw = probabilities = None
-        if box is not None:
-            crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
-            raw = probabilities = self.model.predict(crop)
-            calibration = self.calibration
-            if calibration is not None:
-                probabilities = calibration.apply(raw)
+        if box is None:
+            quality = scene_quality(gray)
+            # In the dark no face is found, but that says nothing of whether one is there.
+            mood = self.tracker.update(timestamp, None) if quality == "ok" else None
+            return FrameResult(timestamp, None, None, mood, quality=quality)
+        crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
+        quality = face_quality(crop)
+        if quality != "ok":
+            return FrameResult(timestamp, box, None, None, quality=quality)
+        raw = probabilities = self.model.predict(lift_dim_face(crop))
+        calibration = self.calibration
+        if calibration is not None:
+            probabilities = calibration.apply(raw)
         return FrameResult(
             timestamp, box, probabilities, self.tracker.update(timestamp, probabilities), raw
         )
@@ -80,10 +106,15 @@ class Watcher:
         on_result: Callable[[FrameResult, Frame], None],
         on_ended: Callable[[], None] = lambda: None,
         fps: float = DEFAULT_FPS,
+        away_after_s: float | None = AWAY_AFTER_S,
+        on_away: Callable[[bool], None] = lambda away: None,
     ) -> None:
         self.camera, self.pipeline = camera, pipeline
-        self.on_result, self.on_ended = on_result, on_ended
+        self.on_result, self.on_ended, self.on_away = on_result, on_ended, on_away
         self.period = 1.0 / fps
+        self.away_after_s = away_after_s  # None: never away
+        self.away = False
+        self._last_face_at = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watcher", daemon=True)
         self._thread.start()
@@ -111,5 +142,27 @@ class Watcher:
                 log.exception("frame %d could not be processed", frame.index)
                 continue
             self.on_result(result, frame)
-            next_due = max(next_due + self.period, time.monotonic())
+            self._follow_presence(result.box is not None, frame.timestamp)
+            period = 1.0 / AWAY_FPS if self.away else self.period
+            next_due = max(next_due + period, time.monotonic())
             self._stop.wait(max(0.0, next_due - time.monotonic()))
+
+    def _follow_presence(self, face: bool, timestamp: float) -> None:
+        """Go away after `away_after_s` without a face; come back on the first face."""
+        if face:
+            self._last_face_at = timestamp
+            if self.away:
+                self._set_away(False)
+        elif (
+            not self.away
+            and self.away_after_s is not None
+            and timestamp - self._last_face_at >= self.away_after_s
+        ):
+            self._set_away(True)
+
+    def _set_away(self, away: bool) -> None:
+        self.away = away
+        finder = self.pipeline.finder
+        finder.scan_every = 1 if away else NO_FACE_DETECT_EVERY
+        finder.detect_width = AWAY_DETECT_WIDTH if away else DETECT_WIDTH
+        self.on_away(away)
