@@ -21,7 +21,7 @@ def make_epochs(fer_sample) -> TrainingEpochs:
     train = load_image_folder(fer_sample / "train")
     weights = np.linspace(0.5, 2.0, len(LABELS))
     return TrainingEpochs(
-        train.images, train.labels, len(LABELS), weights, AugmentConfig(), seed=3, chunk=8
+        train.images, train.labels, len(LABELS), weights, AugmentConfig(), seed=3, batch_size=8
     )
 
 

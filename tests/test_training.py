@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -13,9 +14,11 @@ import numpy as np
 import pytest
 
 from training.data import LABELS, DatasetError, load, load_csv, load_image_folder
+from training.recipe import Recipe
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_MODEL = {"stem_width": 8, "widths": (8, 16), "blocks": (1, 0)}
+TINY = Recipe(epochs=2, architecture=TINY_MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def trained(fer_sample, tmp_path_factory):
     from training.train import train
 
     run = tmp_path_factory.mktemp("run")
-    train(str(fer_sample), str(run), epochs=2, model_kwargs=TINY_MODEL, verbose=0)
+    train(str(fer_sample), str(run), TINY, verbose=0)
     exported = run / "export"
     export([run / "model.keras"], exported, flip_average=True)
     return run, exported
@@ -38,9 +41,10 @@ def test_training_writes_model_log_curves_and_resumes(trained, fer_sample, tmp_p
     for name in ("model.keras", "last.keras", "log.csv", "curves.png", "run.json"):
         assert (run / name).is_file(), name
     assert epochs_done(run / "log.csv") == 2
-    train(str(fer_sample), str(run), epochs=3, model_kwargs=TINY_MODEL, verbose=0)
-    assert epochs_done(run / "log.csv") == 3  # resumed: one more epoch, not three
-    assert len(json.loads((run / "run.json").read_text())["wall_seconds"]) == 2
+    # Finished: rerunning the same command trains nothing more.
+    log = (run / "log.csv").read_text()
+    train(str(fer_sample), str(run), TINY, verbose=0)
+    assert (run / "log.csv").read_text() == log
 
 
 def test_a_run_stopped_between_checkpoints_reruns_the_lost_epochs(trained, fer_sample, tmp_path):
@@ -53,10 +57,10 @@ def test_a_run_stopped_between_checkpoints_reruns_the_lost_epochs(trained, fer_s
     (run / "log.csv").write_text(
         "\n".join(log + [f"{n}," + log[-1].split(",", 1)[1] for n in (2, 3)])
     )
-    train(str(fer_sample), str(run), epochs=3, model_kwargs=TINY_MODEL, verbose=0)
-    assert epochs_done(run / "log.csv") == 3
+    train(str(fer_sample), str(run), TINY, verbose=0)
+    assert epochs_done(run / "log.csv") == 2
     with (run / "log.csv").open() as f:
-        assert [row.split(",")[0] for row in f.read().splitlines()[1:]] == ["0", "1", "2"]
+        assert [row.split(",")[0] for row in f.read().splitlines()[1:]] == ["0", "1"]
 
 
 def test_a_killed_run_keeps_its_checkpoint_and_wall_time(fer_sample, tmp_path, monkeypatch):
@@ -77,12 +81,15 @@ def test_a_killed_run_keeps_its_checkpoint_and_wall_time(fer_sample, tmp_path, m
 
     monkeypatch.setattr(training_run, "laid_end_to_end", killed_before_the_second_span)
     with pytest.raises(Killed):
-        training_run.train(
-            str(fer_sample), str(tmp_path), epochs=2, model_kwargs=TINY_MODEL, verbose=0
-        )
+        training_run.train(str(fer_sample), str(tmp_path), TINY, verbose=0)
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["checkpoint_epochs"] == 1
     assert len(info["wall_seconds"]) == 1 and info["wall_seconds"][0] > 0
+    # Rerun, the same command trains the epoch it lacks, as a second sitting.
+    monkeypatch.setattr(training_run, "laid_end_to_end", lay_out)
+    training_run.train(str(fer_sample), str(tmp_path), TINY, verbose=0)
+    assert training_run.epochs_done(tmp_path / "log.csv") == 2
+    assert len(json.loads((tmp_path / "run.json").read_text())["wall_seconds"]) == 2
 
 
 def test_tflite_agrees_with_keras(trained, fer_sample):
@@ -113,7 +120,7 @@ def test_an_ensemble_exports_as_one_model_averaging_its_members(trained, fer_sam
 
     run, _ = trained
     other = tmp_path / "other"
-    train(str(fer_sample), str(other), epochs=1, seed=7, model_kwargs=TINY_MODEL, verbose=0)
+    train(str(fer_sample), str(other), replace(TINY, epochs=1, seed=7), verbose=0)
     exported = tmp_path / "ensemble"
     subprocess.run(
         [sys.executable, "-m", "training", "export", "--out", str(exported),
@@ -236,12 +243,14 @@ def test_warm_restart_starts_from_the_trained_weights(trained, fer_sample, tmp_p
     run, _ = trained
     start = keras.models.load_model(run / "model.keras")
     restarted = train(
-        str(fer_sample), str(tmp_path / "restart"), epochs=1, verbose=0,
-        init_from=str(run / "model.keras"), peak_learning_rate=1e-9, warmup_epochs=0,
+        str(fer_sample), str(tmp_path / "restart"), verbose=0,
+        recipe=Recipe(
+            epochs=1, init_from=str(run / "model.keras"), peak_learning_rate=1e-9, warmup_epochs=0
+        ),
     )  # fmt: skip
     # With a vanishing learning rate the weights stay where the first run left them.
     for before, after in zip(start.weights, restarted.weights, strict=True):
         if "moving" not in before.path:
             assert np.allclose(before.numpy(), after.numpy(), atol=1e-5), before.path
     info = json.loads((tmp_path / "restart" / "run.json").read_text())
-    assert info["init_from"].endswith("model.keras")
+    assert info["recipe"]["init_from"].endswith("model.keras")

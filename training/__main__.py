@@ -1,4 +1,4 @@
-"""`python -m training train|evaluate|export`."""
+"""`python -m training train|distill|evaluate|export|…` (see training/cli.py)."""
 
 from training.cli import main
 

@@ -8,7 +8,8 @@ this machine.
 
 Linear brightness/contrast changes are left out on purpose: the model standardises every image
 itself, which cancels them; a gamma curve is the photometric change that survives
-standardisation.
+standardisation. A brightness *gradient* across the face does survive it, and is how a lab face
+lit from one side differs from a web photo.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -35,6 +37,15 @@ class AugmentConfig:
     erase_probability: float = 0.5
     erase_area: tuple[float, float] = (0.02, 0.15)
     erase_aspect: tuple[float, float] = (0.3, 3.3)
+    # Off unless a recipe turns them on (training.recipe.STUDIO_AUGMENT does):
+    # Width/height stretch: a box drawn by another face finder than the one that cut FER-2013.
+    aspect_range: tuple[float, float] = (1.0, 1.0)
+    illumination_probability: float = 0.0
+    illumination_strength: float = 0.5  # the brightest side is up to (1 + s)/(1 - s) the darkest
+    blur_probability: float = 0.0
+    blur_sigma: tuple[float, float] = (0.4, 1.2)  # pixels, Gaussian
+    jpeg_probability: float = 0.0
+    jpeg_quality: tuple[int, int] = (30, 90)
 
 
 def random_affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
@@ -43,6 +54,11 @@ def random_affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
     angle = rng.uniform(-cfg.max_rotation_deg, cfg.max_rotation_deg)
     scale = rng.uniform(*cfg.scale_range)
     matrix = cv2.getRotationMatrix2D((size / 2 - 0.5, size / 2 - 0.5), angle, scale)
+    if cfg.aspect_range != (1.0, 1.0):
+        stretch = math.exp(rng.uniform(*np.log(cfg.aspect_range)))
+        centre = size / 2 - 0.5
+        matrix[0] *= stretch
+        matrix[0, 2] += centre * (1 - stretch)
     matrix[:, 2] += rng.uniform(-cfg.max_shift, cfg.max_shift, 2) * size
     if rng.random() < cfg.flip_probability:
         matrix[0] = -matrix[0]
@@ -54,8 +70,47 @@ def random_affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
 
 def random_gamma(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A batch (N, H, W) float32 in 0..255 with a random gamma curve per image."""
-    gamma = np.exp(rng.uniform(*np.log(cfg.gamma_range), (len(images), 1, 1)))
+    low, high = np.log(cfg.gamma_range)
+    gamma = np.exp(rng.uniform(low, high, (len(images), 1, 1)))
     return (255.0 * (images / 255.0) ** gamma).astype(np.float32)
+
+
+def random_jpeg(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """The uint8 image re-encoded as a JPEG of random quality, sometimes (the artefacts of
+    FER-2013's web sources, and their absence in studio photos, should not carry meaning)."""
+    # An option that is off draws no random numbers, so recipes without it replay as they ran.
+    if not cfg.jpeg_probability or rng.random() >= cfg.jpeg_probability:
+        return image
+    quality = int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1))
+    _, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE)
+    return image if decoded is None else np.asarray(decoded)
+
+
+def random_blur(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """The image softened by a Gaussian of random width, sometimes (out-of-focus webcams, faces
+    enlarged from a few pixels)."""
+    if not cfg.blur_probability or rng.random() >= cfg.blur_probability:
+        return image
+    return cv2.GaussianBlur(image, (0, 0), rng.uniform(*cfg.blur_sigma))
+
+
+def random_illumination(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> None:
+    """Multiply some images (N, H, W) float32 by a linear brightness ramp at a random angle,
+    in place: light from one side, which per-image standardisation does not cancel."""
+    n, height, width = images.shape
+    if not cfg.illumination_probability:
+        return
+    chosen = np.flatnonzero(rng.random(n) < cfg.illumination_probability)
+    angle = rng.uniform(0, 2 * np.pi, len(chosen))
+    strength = rng.uniform(0, cfg.illumination_strength, len(chosen))
+    ys, xs = np.mgrid[-1 : 1 : height * 1j, -1 : 1 : width * 1j]
+    # Projected on the direction, the ramp runs over [-1, 1] along that direction's extent.
+    reach = np.abs(np.cos(angle)) + np.abs(np.sin(angle))
+    ramp = (np.cos(angle)[:, None, None] * xs + np.sin(angle)[:, None, None] * ys) / reach[
+        :, None, None
+    ]
+    images[chosen] = np.clip(images[chosen] * (1 + strength[:, None, None] * ramp), 0, 255)
 
 
 def random_erase(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> None:
@@ -72,10 +127,22 @@ def random_erase(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfi
 
 def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A float32 batch (N, H, W) of augmented copies of uint8 `images`."""
-    warped = np.stack([random_affine(image, rng, cfg) for image in images])
+    warped = np.stack(
+        [
+            random_blur(random_jpeg(random_affine(image, rng, cfg), rng, cfg), rng, cfg)
+            for image in images
+        ]
+    )
     out = random_gamma(warped.astype(np.float32), rng, cfg)
+    random_illumination(out, rng, cfg)
     random_erase(out, rng, cfg)
     return out
+
+
+class Teacher(Protocol):
+    """What a distilling run asks of its teacher: probabilities for one augmented epoch."""
+
+    def readings(self, epoch: int, images: np.ndarray) -> np.ndarray: ...
 
 
 class TrainingEpochs:
@@ -84,6 +151,8 @@ class TrainingEpochs:
     An epoch is `steps_per_epoch` full batches: the few faces the shuffle leaves over sit that
     epoch out, so epochs can be laid end to end in one array. Randomness is derived from
     (seed, epoch, batch index), so a resumed run sees the same epochs as an uninterrupted one.
+    With a `teacher`, each row's target is its one-hot label followed by the teacher's
+    probabilities for that very view (training.distill.DistillationLoss splits them again).
     """
 
     def __init__(
@@ -94,29 +163,30 @@ class TrainingEpochs:
         class_weights: np.ndarray,
         augment: AugmentConfig,
         seed: int = 0,
-        chunk: int = 128,
+        batch_size: int = 128,
+        teacher: Teacher | None = None,
     ) -> None:
         self.images, self.labels = images, labels
         self.num_classes, self.class_weights = num_classes, class_weights
-        self.augment, self.seed, self.chunk = augment, seed, chunk
-        self.batch_size = min(chunk, len(labels))
+        self.augment, self.seed, self.teacher = augment, seed, teacher
+        self.batch_size = min(batch_size, len(labels))
         self.steps_per_epoch = len(labels) // self.batch_size
 
     def arrays(self, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Epoch `epoch`: images (N, H, W, 1) float32, one-hot labels, per-image loss weights."""
+        """Epoch `epoch`: images (N, H, W, 1) float32, targets, per-image loss weights."""
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.labels))
         order = order[: self.steps_per_epoch * self.batch_size]
-        chunks = []
-        for index, start in enumerate(range(0, len(order), self.chunk)):
-            rows = order[start : start + self.chunk]
+        batches = []
+        for index, start in enumerate(range(0, len(order), self.batch_size)):
+            rows = order[start : start + self.batch_size]
             rng = np.random.default_rng([self.seed, epoch, index])
-            chunks.append(augment_batch(self.images[rows], rng, self.augment))
+            batches.append(augment_batch(self.images[rows], rng, self.augment))
+        images = np.concatenate(batches)[..., None]
         labels = self.labels[order]
-        return (
-            np.concatenate(chunks)[..., None],
-            one_hot(labels, self.num_classes),
-            self.class_weights[labels].astype(np.float32),
-        )
+        targets = one_hot(labels, self.num_classes)
+        if self.teacher is not None:
+            targets = np.concatenate([targets, self.teacher.readings(epoch, images)], axis=1)
+        return images, targets, self.class_weights[labels].astype(np.float32)
 
 
 class EpochLoader:
@@ -159,13 +229,15 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _augment_epoch(epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    assert _worker_source is not None, "the pool's initializer sets it"
     return _worker_source.arrays(epoch)
 
 
 def laid_end_to_end(epochs: list[Future]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The epochs' images, labels and weights, each concatenated in epoch order."""
     parts = [future.result() for future in epochs]
-    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+    images, targets, weights = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return images, targets, weights
 
 
 def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:

@@ -6,6 +6,11 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from training.recipe import Recipe
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,19 +21,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train (or resume) the emotion model")
-    train.add_argument("--data", required=True, help="folder holding train/ and val/")
-    train.add_argument("--out", default="runs/moodnet", help="run folder (checkpoints, log)")
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--seed", type=int, default=None)
-    train.add_argument("--init-from", default=None, help="start from this trained .keras model")
-    train.add_argument("--peak-lr", type=float, default=None, help="peak learning rate")
-    train.add_argument("--warmup-epochs", type=int, default=None)
-    train.add_argument(
-        "--workers", type=int, default=None, help="processes augmenting epochs (default 1)"
+    add_recipe_flags(train)
+    distill = commands.add_parser(
+        "distill",
+        help="train (or resume) a student on a teacher's softened outputs and the labels",
+        description="`train` with the student recipe's defaults (training/recipe.py STUDENT): "
+        "G's shape and schedule, the studio augmentations, 5%% of train held out, the shipped "
+        "model as teacher",
     )
-    train.add_argument(
-        "--blocks", default=None, help="residual blocks per stage, e.g. 1,1,1,1 (default 1,1,1,0)"
-    )
+    add_recipe_flags(distill)
 
     evaluate = commands.add_parser("evaluate", help="measure the shipped .tflite the host's way")
     evaluate.add_argument("--data", required=True, help="folder of <label>/<image> files")
@@ -53,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--val", default=None, help="image folder to measure accuracy on")
     export.add_argument(
         "--run", nargs="*", default=(), help="each model's training run folder (recipe, curves)"
+    )
+    export.add_argument(
+        "--against",
+        default=None,
+        help="a model folder (the shipped one) to measure side by side: latency in interleaved "
+        "sittings, and val accuracy with --val",
     )
 
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
@@ -87,36 +94,151 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Recipe fields set by a flag of the same name (dashes for underscores), with the flag's type.
+# Every field has one, so `command_line` can write any recipe as the command that makes it.
+SCALAR_FLAGS: dict[str, type] = {
+    "epochs": int,
+    "batch_size": int,
+    "peak_learning_rate": float,
+    "warmup_epochs": int,
+    "momentum": float,
+    "weight_decay": float,
+    "label_smoothing": float,
+    "class_weight_power": float,
+    "seed": int,
+    "holdout_fraction": float,
+    "init_from": str,
+}
+SHORT_FLAGS = {"peak_learning_rate": "--peak-lr"}  # the name earlier runs' commands used
+
+
+def flag(name: str) -> str:
+    """The command-line flag that sets recipe field `name`."""
+    return SHORT_FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
+def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that make a training recipe, defaulting to the command's base recipe."""
+    parser.add_argument("--data", required=True, help="folder holding train/ and val/")
+    parser.add_argument("--out", default="runs/moodnet", help="run folder (checkpoints, log)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes augmenting epochs (default 1)"
+    )
+    for name, kind in SCALAR_FLAGS.items():
+        parser.add_argument(flag(name), type=kind, default=None, dest=name)
+    parser.add_argument(
+        "--blocks", default=None, help="residual blocks per stage, e.g. 1,1,1,1 (default 1,1,1,0)"
+    )
+    parser.add_argument(
+        "--architecture", default=None, help="build_moodnet's keyword arguments as a JSON object"
+    )
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="augmentation: 'fer' (default), 'studio' (adds lighting, blur, JPEG, framing), "
+        "or an AugmentConfig as a JSON object",
+    )
+    parser.add_argument(
+        "--teacher", default=None, help="distil from this exported model folder (emotion.tflite)"
+    )
+    parser.add_argument("--temperature", type=float, default=None, help="distillation softening")
+    parser.add_argument(
+        "--kd-weight", type=float, default=None, help="weight of the teacher's term (0..1)"
+    )
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The command's base recipe with every flag given on the command line applied."""
+    from dataclasses import replace
+
+    from training.recipe import AUGMENTS, STUDENT, Distillation, Recipe
+
+    base = STUDENT if args.command == "distill" else Recipe()
+    changes: dict[str, Any] = {
+        name: getattr(args, name) for name in SCALAR_FLAGS if getattr(args, name) is not None
+    }
+    if args.architecture:
+        changes["architecture"] = Recipe.from_dict(
+            {"augment": {}, "architecture": json.loads(args.architecture)}
+        ).architecture
+    if args.blocks:
+        changes["architecture"] = {
+            **changes.get("architecture", base.architecture),
+            "blocks": tuple(int(n) for n in args.blocks.split(",")),
+        }
+    if args.augment:
+        changes["augment"] = (
+            AUGMENTS[args.augment]
+            if args.augment in AUGMENTS
+            else Recipe.from_dict({"augment": json.loads(args.augment)}).augment
+        )
+    distillation = base.distillation
+    if args.teacher:
+        distillation = replace(distillation or Distillation(args.teacher), teacher=args.teacher)
+    if distillation and args.temperature is not None:
+        distillation = replace(distillation, temperature=args.temperature)
+    if distillation and args.kd_weight is not None:
+        distillation = replace(distillation, weight=args.kd_weight)
+    if (args.temperature is not None or args.kd_weight is not None) and not distillation:
+        raise UsageError("--temperature and --kd-weight need --teacher DIR")
+    return replace(base, distillation=distillation, **changes)
+
+
+def command_line(recipe: Recipe, data: str, out: str, workers: int = 1) -> str:
+    """The `python -m training train` command whose flags make exactly `recipe`."""
+    from dataclasses import asdict
+
+    from training.recipe import AUGMENTS, Recipe
+
+    default = Recipe()
+    words = ["python -m training train", f"--data {data}", f"--out {out}"]
+    for name in SCALAR_FLAGS:
+        value = getattr(recipe, name)
+        if value != getattr(default, name):
+            words.append(f"{flag(name)} {value}")
+    if recipe.architecture != default.architecture:
+        if set(recipe.architecture) == {"blocks"}:
+            words.append("--blocks " + ",".join(str(n) for n in recipe.architecture["blocks"]))
+        else:
+            words.append(f"--architecture '{json.dumps(recipe.architecture)}'")
+    if recipe.augment != default.augment:
+        names = [name for name, augment in AUGMENTS.items() if augment == recipe.augment]
+        words.append(
+            f"--augment {names[0]}"
+            if names
+            else f"--augment '{json.dumps(asdict(recipe.augment))}'"
+        )
+    if recipe.distillation:
+        d = recipe.distillation
+        words += [f"--teacher {d.teacher}", f"--temperature {d.temperature}"]
+        words.append(f"--kd-weight {d.weight}")
+    if workers > 1:
+        words.append(f"--workers {workers}")
+    return " ".join(words)
+
+
+class UsageError(ValueError):
+    """Flags that do not go together; the message says which."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from training.data import DatasetError
+    from training.distill import TeacherError
+    from training.recipe import RecipeError
+    from training.train import RunError
 
     try:
         return COMMANDS[args.command](args)
-    except DatasetError as exc:
+    except (DatasetError, TeacherError, RunError, RecipeError, UsageError) as exc:
         print(f"python -m training {args.command}: {exc}", file=sys.stderr)
         return 2
-
-
-def parse_blocks(text: str) -> tuple[int, ...]:
-    """'1,1,1,1' → (1, 1, 1, 1): residual blocks per stage."""
-    return tuple(int(n) for n in text.split(","))
 
 
 def run_train(args: argparse.Namespace) -> int:
     from training import train
 
-    train.train(
-        args.data,
-        args.out,
-        epochs=args.epochs or train.EPOCHS,
-        seed=args.seed if args.seed is not None else train.SEED,
-        workers=args.workers or train.WORKERS,
-        init_from=args.init_from,
-        peak_learning_rate=args.peak_lr or train.PEAK_LEARNING_RATE,
-        warmup_epochs=train.WARMUP_EPOCHS if args.warmup_epochs is None else args.warmup_epochs,
-        model_kwargs={"blocks": parse_blocks(args.blocks)} if args.blocks else None,
-    )
+    train.train(args.data, args.out, recipe_from_args(args), workers=args.workers or train.WORKERS)
     return 0
 
 
@@ -159,9 +281,16 @@ def run_export(args: argparse.Namespace) -> int:
     if args.int8 and not args.calibration:
         print("python -m training export: --int8 needs --calibration DIR", file=sys.stderr)
         return 2
+    if args.against and Path(args.against).resolve() == Path(args.out).resolve():
+        print(
+            "python -m training export: --against must be another folder than --out "
+            "(the export would overwrite the model it is compared with)",
+            file=sys.stderr,
+        )
+        return 2
     calibration = load(args.calibration) if args.int8 else None
     path = export(args.keras, args.out, not args.no_flip, args.int8, calibration)
-    metrics = record_measurements(args.out, args.val, args.run)["metrics"]
+    metrics = record_measurements(args.out, args.val, args.run, args.against)["metrics"]
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {json.dumps(metrics)}")
     return 0
 
@@ -213,6 +342,7 @@ def run_calibrate_mood(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": run_train,
+    "distill": run_train,
     "evaluate": run_evaluate,
     "export": run_export,
     "make-video": run_make_video,

@@ -38,6 +38,26 @@ class Dataset:
         """How many images each label has, in LABELS order."""
         return np.bincount(self.labels, minlength=len(LABELS))
 
+    def subset(self, rows: np.ndarray) -> Dataset:
+        """The images at `rows`, in that order."""
+        return Dataset(self.images[rows], self.labels[rows], [self.paths[i] for i in rows])
+
+
+def split_holdout(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """(the rest, a held-out slice): `fraction` of each class, chosen at random from `seed`.
+
+    Each class with two or more images gives at least one, so a small sample has a slice too.
+    """
+    rng = np.random.default_rng([seed, 0x401D])
+    held = []
+    for label in range(len(LABELS)):
+        rows = np.flatnonzero(dataset.labels == label)
+        count = max(1, round(fraction * len(rows))) if len(rows) > 1 else 0
+        held.append(rng.permutation(rows)[:count])
+    held_rows = np.sort(np.concatenate(held))
+    kept_rows = np.setdiff1d(np.arange(len(dataset)), held_rows)
+    return dataset.subset(kept_rows), dataset.subset(held_rows)
+
 
 def image_files(root: Path) -> list[tuple[Path, int]]:
     """Every image under `root/<label>/` with its label index; DatasetError on a bad tree."""

@@ -1,13 +1,15 @@
-"""Train the emotion model on FER-2013.
+"""Train the emotion model on FER-2013, or distil a student from an exported model.
 
     python -m training train --data ../shared/datasets/fer2013 --out runs/moodnet
+    python -m training distill --data ../shared/datasets/fer2013 --out runs/student --teacher model
 
-Writes into --out: `last.keras` (after every few epochs; a rerun of the same command resumes
-from it), `log.csv` (loss, accuracy and seconds per epoch), `model.keras` (the final model) and
-`curves.png`. The same code trains on Keras's JAX or torch backend (`KERAS_BACKEND=jax`), which
-is how it runs on a GPU machine without TensorFlow.
-The final epoch's weights are shipped; `val` is only watched, never used to pick an epoch, so
-its figure stays an honest estimate.
+Writes into --out: `run.json` (the recipe and the run's bookkeeping), `last.keras` (after every
+few epochs; a rerun of the same command resumes from it), `log.csv` (loss, accuracy and seconds
+per epoch, train, held-out slice and val), `model.keras` (the final model) and `curves.png`.
+The same code trains on Keras's JAX or torch backend (`KERAS_BACKEND=jax`), which is how it runs
+on a GPU machine without TensorFlow.
+The final epoch's weights are shipped; `val` is only watched, never used to pick an epoch or a
+recipe (that is the held-out slice of train's job), so its figure stays an honest estimate.
 """
 
 from __future__ import annotations
@@ -15,71 +17,102 @@ from __future__ import annotations
 import csv
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 
 from training.architectures import build_moodnet, forward_flops
-from training.augment import (
-    AugmentConfig,
-    EpochLoader,
-    TrainingEpochs,
-    balanced_weights,
-    laid_end_to_end,
-    one_hot,
-)
-from training.data import LABELS, load
+from training.augment import EpochLoader, TrainingEpochs, balanced_weights, laid_end_to_end
+from training.data import LABELS, Dataset, load, split_holdout
+from training.distill import DistillationLoss, TeacherReadings, label_accuracy
+from training.recipe import Recipe
 
-EPOCHS = 50
-BATCH_SIZE = 128
-PEAK_LEARNING_RATE = 0.05
-WARMUP_EPOCHS = 2
-MOMENTUM = 0.9
-WEIGHT_DECAY = 5e-3  # decoupled, so ~10x the coupled L2 that SGD with momentum 0.9 would use
-LABEL_SMOOTHING = 0.1
-CLASS_WEIGHT_POWER = 0.5  # 0 = plain loss, 1 = fully balanced; 0.5 keeps disgust and fear heard
-SEED = 1337
 # Each `fit` call ends by tearing down a tf.data iterator, which stalls ~40 s on this machine;
 # so one call trains several epochs, laid end to end in one array, and checkpoints once.
 EPOCHS_PER_FIT = 8
 WORKERS = 1  # augmenting processes: one keeps up with this CPU; the H200 run used 12
+WATCH_BATCH = 256
 
 
-def make_optimizer(
-    steps_per_epoch: int,
-    epochs: int,
-    peak: float = PEAK_LEARNING_RATE,
-    warmup_epochs: int = WARMUP_EPOCHS,
-) -> keras.optimizers.Optimizer:
-    """SGD with Nesterov momentum, linear warm-up to `peak`, then cosine decay to zero."""
-    warmup = warmup_epochs * steps_per_epoch
+class RunError(ValueError):
+    """A run folder cannot be resumed as asked; the message says why and what to do."""
+
+
+@dataclass
+class Faces:
+    train: Dataset
+    holdout: Dataset | None  # a slice of train the run never trains on, for selection
+    val: Dataset  # for reporting only
+
+
+def load_faces(data_dir: str | Path, recipe: Recipe) -> Faces:
+    """`data_dir/train` (less the recipe's held-out slice) and `data_dir/val`."""
+    train_set, val_set = load(Path(data_dir) / "train"), load(Path(data_dir) / "val")
+    if not recipe.holdout_fraction:
+        return Faces(train_set, None, val_set)
+    kept, held = split_holdout(train_set, recipe.holdout_fraction, recipe.seed)
+    return Faces(kept, held, val_set)
+
+
+def training_epochs(faces: Faces, recipe: Recipe, out: Path) -> TrainingEpochs:
+    """The data feed: augmented epochs of the recipe's batch size, with the teacher's readings."""
+    teacher = None
+    if recipe.distillation is not None:
+        teacher = TeacherReadings(recipe.distillation.teacher, out / "teacher")
+    return TrainingEpochs(
+        faces.train.images,
+        faces.train.labels,
+        len(LABELS),
+        class_weights(faces.train, recipe),
+        recipe.augment,
+        recipe.seed,
+        recipe.batch_size,
+        teacher,
+    )
+
+
+def class_weights(train_set: Dataset, recipe: Recipe) -> np.ndarray:
+    return balanced_weights(train_set.class_counts(), recipe.class_weight_power)
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """SGD with Nesterov momentum, linear warm-up to the peak rate, then cosine decay to zero."""
+    warmup = recipe.warmup_epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
-        warmup_target=peak,
+        warmup_target=recipe.peak_learning_rate,
         warmup_steps=warmup,
-        decay_steps=max(1, epochs * steps_per_epoch - warmup),
+        decay_steps=max(1, recipe.epochs * steps_per_epoch - warmup),
     )
     optimizer = keras.optimizers.SGD(
-        schedule, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
+        schedule, momentum=recipe.momentum, nesterov=True, weight_decay=recipe.weight_decay
     )
     optimizer.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     return optimizer
 
 
-def compile_model(
-    model: keras.Model,
-    steps_per_epoch: int,
-    epochs: int,
-    peak: float = PEAK_LEARNING_RATE,
-    warmup_epochs: int = WARMUP_EPOCHS,
-) -> None:
+def compile_model(model: keras.Model, recipe: Recipe, steps_per_epoch: int) -> None:
+    """The recipe's optimiser and loss: the labels' cross-entropy, or distillation's."""
+    loss: keras.losses.Loss
+    if recipe.distillation is None:
+        loss = keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=recipe.label_smoothing
+        )
+        accuracy: Any = keras.metrics.CategoricalAccuracy(name="accuracy")
+    else:
+        loss = DistillationLoss(
+            recipe.distillation.temperature,
+            recipe.distillation.weight,
+            recipe.label_smoothing,
+        )
+        accuracy = keras.metrics.MeanMetricWrapper(label_accuracy, name="accuracy")
     model.compile(
-        optimizer=make_optimizer(steps_per_epoch, epochs, peak, warmup_epochs),
-        loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True, label_smoothing=LABEL_SMOOTHING
-        ),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        optimizer=make_optimizer(recipe, steps_per_epoch),
+        loss=loss,
+        metrics=[accuracy],
         # With TensorFlow, XLA is slower than oneDNN's kernels for this small net on CPU (70 vs
         # 125 s an epoch); JAX has no other way to run fast.
         jit_compile=keras.backend.backend() == "jax",
@@ -110,67 +143,128 @@ def trim_log(log_path: Path, epochs: int) -> None:
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Adds each epoch's wall seconds to its logs (so to log.csv), validation included."""
+    """Adds each epoch's wall seconds to its logs (so to log.csv), watching included."""
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.started = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs["seconds"] = round(time.monotonic() - self.started, 2)
+        if logs is not None:
+            logs["seconds"] = round(time.monotonic() - self.started, 2)
+
+
+class Watch(keras.callbacks.Callback):
+    """After each epoch, accuracy and plain cross-entropy on named face sets, into the logs.
+
+    Done here rather than by `fit`'s validation because a distilling run's loss needs the
+    teacher's readings, which only the training views have.
+    """
+
+    def __init__(self, sets: dict[str, Dataset]) -> None:
+        super().__init__()
+        self.sets = {
+            name: (faces.images[..., None].astype(np.float32), faces.labels)
+            for name, faces in sets.items()
+        }
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for name, (images, labels) in self.sets.items():
+            logits = self.model.predict(images, batch_size=WATCH_BATCH, verbose=0)
+            log_p = logits - _logsumexp(logits)
+            if logs is not None:
+                logs[f"{name}_loss"] = float(-log_p[np.arange(len(labels)), labels].mean())
+                logs[f"{name}_accuracy"] = float((logits.argmax(1) == labels).mean())
+
+
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    top = logits.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
 
 
 def train(
     data_dir: str,
     out_dir: str,
-    epochs: int = EPOCHS,
-    seed: int = SEED,
-    model_kwargs: dict | None = None,
+    recipe: Recipe | None = None,
     verbose: int = 1,
     workers: int = WORKERS,
-    init_from: str | None = None,
-    peak_learning_rate: float = PEAK_LEARNING_RATE,
-    warmup_epochs: int = WARMUP_EPOCHS,
 ) -> keras.Model:
-    """Train (or resume) a model on `data_dir/train`, watching `data_dir/val`; returns it.
-
-    `init_from` starts from a trained model's weights instead of a fresh network (a warm
-    restart: a new cosine cycle from `peak_learning_rate`).
-    """
+    """Train (or resume) a model on `data_dir/train` by `recipe`, watching val; returns it."""
+    recipe = recipe or Recipe()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(seed)
-    train_set, val_set = load(Path(data_dir) / "train"), load(Path(data_dir) / "val")
-    weights = balanced_weights(train_set.class_counts(), CLASS_WEIGHT_POWER)
-    epochs_source = TrainingEpochs(
-        train_set.images, train_set.labels, len(LABELS), weights, AugmentConfig(), seed
-    )
-    val_images = val_set.images[..., None].astype(np.float32)
-    validation = (val_images, one_hot(val_set.labels, len(LABELS)))
-    steps_per_epoch = epochs_source.steps_per_epoch
+    keras.utils.set_random_seed(recipe.seed)
 
-    log_path, last_path = out / "log.csv", out / "last.keras"
+    faces = load_faces(data_dir, recipe)
+    epochs_source = training_epochs(faces, recipe, out)
+    model, start_epoch = model_to_train(out, recipe, epochs_source.steps_per_epoch)
+    record_run(out, data_dir, recipe, faces, model, workers)
+
+    watched = {"holdout": faces.holdout, "val": faces.val}
+    callbacks = [
+        EpochTimer(),
+        Watch({name: s for name, s in watched.items() if s is not None}),
+        keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
+    ]
+    fit_in_spans(model, epochs_source, start_epoch, recipe.epochs, callbacks, out, workers, verbose)
+    model.save(out / "model.keras")
+    plot_curves(out / "log.csv", out / "curves.png")
+    return model
+
+
+def model_to_train(out: Path, recipe: Recipe, steps_per_epoch: int) -> tuple[keras.Model, int]:
+    """The run's checkpoint and the epochs it holds, or a new compiled model and 0."""
     start_epoch = checkpointed_epochs(out)
     if start_epoch:
-        model = keras.models.load_model(last_path)
-        trim_log(log_path, start_epoch)
-        print(f"resuming from {last_path} after epoch {start_epoch}")
+        recorded = Recipe.from_dict(_load_run_info(out)["recipe"])
+        changed = recorded.differences(recipe)
+        if changed:
+            raise RunError(
+                f"{out} holds a run with a different recipe ({', '.join(changed)} changed); "
+                "rerun it with its recorded flags (run.json) to resume, or pass a new --out"
+            )
+        trim_log(out / "log.csv", start_epoch)
+        print(f"resuming from {out / 'last.keras'} after epoch {start_epoch}")
+        return keras.models.load_model(out / "last.keras"), start_epoch
+    if recipe.init_from:
+        model = keras.models.load_model(recipe.init_from, compile=False)
     else:
-        if init_from:
-            model = keras.models.load_model(init_from, compile=False)
-        else:
-            model = build_moodnet(**(model_kwargs or {}))
-        compile_model(model, steps_per_epoch, epochs, peak_learning_rate, warmup_epochs)
-        log_path.unlink(missing_ok=True)
-    _write_run_info(
-        out, data_dir, epochs, seed, model, model_kwargs, train_set.class_counts(), weights
-    )
-    _update_run_info(out, workers=workers, **_machine())
-    if init_from:
-        hyperparameters = _load_run_info(out)["hyperparameters"]
-        hyperparameters.update(peak_learning_rate=peak_learning_rate, warmup_epochs=warmup_epochs)
-        _update_run_info(out, init_from=str(init_from), hyperparameters=hyperparameters)
+        model = build_moodnet(**recipe.architecture)
+    compile_model(model, recipe, steps_per_epoch)
+    (out / "log.csv").unlink(missing_ok=True)
+    return model, 0
 
-    callbacks = [EpochTimer(), keras.callbacks.CSVLogger(str(log_path), append=True)]
+
+def record_run(
+    out: Path, data_dir: str, recipe: Recipe, faces: Faces, model: keras.Model, workers: int
+) -> None:
+    """Write the recipe and what follows from it into run.json (keeping earlier sittings')."""
+    info_path = out / "run.json"
+    info = json.loads(info_path.read_text()) if info_path.exists() else {"wall_seconds": []}
+    info.update(
+        data=str(data_dir),
+        recipe=recipe.to_dict(),
+        params=model.count_params(),
+        forward_mflops=round(forward_flops(model) / 1e6, 1),
+        train_counts=_by_label(faces.train.class_counts()),
+        holdout_counts=_by_label(faces.holdout.class_counts()) if faces.holdout else None,
+        class_weights=_by_label(np.round(class_weights(faces.train, recipe), 3)),
+        workers=workers,
+        **_machine(),
+    )
+    info_path.write_text(json.dumps(info, indent=2))
+
+
+def fit_in_spans(
+    model: keras.Model,
+    epochs_source: TrainingEpochs,
+    start_epoch: int,
+    epochs: int,
+    callbacks: list[keras.callbacks.Callback],
+    out: Path,
+    workers: int,
+    verbose: int,
+) -> None:
+    """Train epochs start_epoch..epochs-1, EPOCHS_PER_FIT a `fit` call, checkpointing after each."""
     spans = [
         (first, min(first + EPOCHS_PER_FIT, epochs))
         for first in range(start_epoch, epochs, EPOCHS_PER_FIT)
@@ -178,61 +272,34 @@ def train(
     started = time.monotonic()
     earlier_sittings = _load_run_info(out)["wall_seconds"]
     with EpochLoader(epochs_source, workers) as loader:
-        # The next span is augmented while this one trains.
+        # The next span is augmented (and read by the teacher) while this one trains.
         upcoming = loader.span(*spans[0]) if spans else []
         for index, (first, stop) in enumerate(spans):
-            images, labels, sample_weights = laid_end_to_end(upcoming)
+            images, targets, sample_weights = laid_end_to_end(upcoming)
             if index + 1 < len(spans):
                 upcoming = loader.span(*spans[index + 1])
             if verbose:  # Keras counts epochs to the end of this span, not of the run
-                print(f"epochs {first + 1}-{stop} of {epochs}")
+                print(f"epochs {first + 1}-{stop} of {epochs}", flush=True)
             model.fit(
                 images,
-                labels,
+                targets,
                 sample_weight=sample_weights,
                 batch_size=epochs_source.batch_size,
-                steps_per_epoch=steps_per_epoch,
+                steps_per_epoch=epochs_source.steps_per_epoch,
                 shuffle=False,  # the epochs are already shuffled, reproducibly
-                validation_data=validation,
-                validation_batch_size=256,
                 initial_epoch=first,
                 epochs=stop,
                 callbacks=callbacks,
                 verbose=verbose,
             )
-            model.save(last_path)
+            model.save(out / "last.keras")
             # Recorded at every checkpoint, so a sitting that is killed keeps its wall time.
             sitting = round(time.monotonic() - started, 1)
             _update_run_info(out, checkpoint_epochs=stop, wall_seconds=[*earlier_sittings, sitting])
-    model.save(out / "model.keras")
-    plot_curves(log_path, out / "curves.png")
-    return model
 
 
-def _write_run_info(out, data_dir, epochs, seed, model, model_kwargs, counts, weights) -> None:
-    info_path = out / "run.json"
-    info = json.loads(info_path.read_text()) if info_path.exists() else {"wall_seconds": []}
-    info.update(
-        data=str(data_dir),
-        epochs=epochs,
-        seed=seed,
-        architecture=model_kwargs or info.get("architecture", {}),
-        params=model.count_params(),
-        forward_mflops=round(forward_flops(model) / 1e6, 1),
-        train_counts=dict(zip(LABELS, counts.tolist(), strict=True)),
-        class_weights=dict(zip(LABELS, np.round(weights, 3).tolist(), strict=True)),
-        hyperparameters=dict(
-            batch_size=BATCH_SIZE,
-            peak_learning_rate=PEAK_LEARNING_RATE,
-            warmup_epochs=WARMUP_EPOCHS,
-            momentum=MOMENTUM,
-            weight_decay=WEIGHT_DECAY,
-            label_smoothing=LABEL_SMOOTHING,
-            class_weight_power=CLASS_WEIGHT_POWER,
-            augment=AugmentConfig().__dict__,
-        ),
-    )
-    info_path.write_text(json.dumps(info, indent=2))
+def _by_label(values: np.ndarray) -> dict[str, Any]:
+    return dict(zip(LABELS, values.tolist(), strict=True))
 
 
 def _machine() -> dict:
@@ -250,7 +317,7 @@ def _load_run_info(out: Path) -> dict:
     return json.loads((out / "run.json").read_text())
 
 
-def _update_run_info(out: Path, **fields) -> None:
+def _update_run_info(out: Path, **fields: Any) -> None:
     """Set these top-level fields of the run's run.json, keeping the rest."""
     info = _load_run_info(out)
     info.update(fields)
@@ -268,9 +335,12 @@ def plot_curves(log_path: Path, png_path: Path) -> None:
         rows = list(csv.DictReader(f))
     epochs = [int(r["epoch"]) + 1 for r in rows]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    watched = {"holdout": "held-out slice of train", "val": "val (PublicTest)"}
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, [float(r[key]) for r in rows], label="train (augmented)")
-        ax.plot(epochs, [float(r[f"val_{key}"]) for r in rows], label="val (PublicTest)")
+        for name, label in watched.items():
+            if f"{name}_{key}" in rows[0]:
+                ax.plot(epochs, [float(r[f"{name}_{key}"]) for r in rows], label=label)
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)

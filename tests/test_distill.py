@@ -1,0 +1,214 @@
+"""Distilling a student from an exported teacher, and the recipe that records how a run ran."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.augment import AugmentConfig, augment_batch, random_affine, random_erase, random_gamma
+from training.cli import build_parser, command_line, recipe_from_args
+from training.data import LABELS, load_image_folder
+from training.recipe import STUDENT, STUDIO_AUGMENT, Distillation, Recipe
+
+REPO = Path(__file__).resolve().parent.parent
+TINY_MODEL = {"stem_width": 8, "widths": (8, 16), "blocks": (1, 0)}
+
+
+@pytest.fixture(scope="module")
+def student(fer_sample, model_dir, tmp_path_factory):
+    """A tiny student taught by the shipped model for one epoch on the sample."""
+    from training.train import train
+
+    run = tmp_path_factory.mktemp("student")
+    recipe = replace(
+        STUDENT,
+        epochs=1,
+        architecture=TINY_MODEL,
+        holdout_fraction=0.2,
+        distillation=Distillation(str(model_dir)),
+    )
+    train(str(fer_sample), str(run), recipe, verbose=0)
+    return run, recipe
+
+
+def test_a_student_learns_from_the_teachers_readings_of_the_views_it_trained_on(
+    student, fer_sample
+):
+    from training.distill import TeacherReadings
+    from training.train import load_faces, training_epochs
+
+    run, recipe = student
+    cached = np.load(run / "teacher" / "epoch_000.npy")
+    # The same epoch re-made from the recipe: the cache holds the teacher's reading of each view.
+    views, targets, _ = training_epochs(load_faces(fer_sample, recipe), recipe, run).arrays(0)
+    teacher = TeacherReadings(recipe.distillation.teacher, cache_dir=None)
+    assert np.allclose(cached, teacher.probabilities(views), atol=1e-6)
+    assert np.allclose(targets[:, len(LABELS) :], cached)
+    assert np.allclose(targets[:, : len(LABELS)].sum(axis=1), 1.0)
+    with (run / "log.csv").open() as f:
+        header = f.readline().strip().split(",")
+    assert {"accuracy", "holdout_accuracy", "val_accuracy", "seconds"} <= set(header)
+    info = json.loads((run / "run.json").read_text())
+    assert Recipe.from_dict(info["recipe"]) == recipe
+    assert sum(info["holdout_counts"].values()) == 7  # one face of each class of 4
+
+
+def test_the_teacher_reads_a_batch_as_the_host_reads_one_face(fer_sample, model_dir):
+    from host.vision.emotion import EmotionModel
+    from training.distill import TeacherReadings
+
+    faces = load_image_folder(fer_sample / "val").images
+    batched = TeacherReadings(model_dir, cache_dir=None).probabilities(
+        faces[..., None].astype(np.float32)
+    )
+    host = EmotionModel.load(model_dir)
+    one_by_one = np.stack([host.predict(face) for face in faces])
+    assert np.abs(batched - one_by_one).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--teacher", "nowhere"], "teacher model not found: nowhere"),
+        (["--kd-weight", "1.5"], "--kd-weight must be between 0 and 1"),
+        (["--holdout-fraction", "0.9"], "--holdout-fraction must be from 0 to under 0.5"),
+    ],
+)
+def test_a_bad_distillation_flag_is_named(fer_sample, tmp_path, flags, message):
+    out = subprocess.run(
+        [sys.executable, "-m", "training", "distill", "--data", str(fer_sample),
+         "--out", str(tmp_path / "run"), *flags],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_the_students_tflite_agrees_with_its_keras_model(student, fer_sample, tmp_path):
+    import keras
+
+    from host.vision.emotion import EmotionModel
+    from training.export import export
+
+    run, _ = student
+    exported = export([run / "model.keras"], tmp_path / "export", flip_average=False)
+    keras_model = keras.models.load_model(run / "model.keras", compile=False)
+    faces = load_image_folder(fer_sample / "val").images
+    logits = keras_model.predict(faces[..., None].astype(np.float32), verbose=0)
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(logits))
+    runtime = EmotionModel.load(exported.parent)
+    got = np.stack([runtime.predict(face) for face in faces])
+    assert np.abs(got - expected).max() < 1e-3
+
+
+def test_resuming_a_run_with_another_recipe_is_refused_with_the_way_out(student, fer_sample):
+    run, recipe = student
+    out = subprocess.run(
+        [sys.executable, "-m", "training", "distill", "--data", str(fer_sample),
+         "--out", str(run), "--teacher", recipe.distillation.teacher, "--epochs", "3"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2
+    assert "different recipe" in out.stderr and "epochs" in out.stderr
+    assert "--out" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        Recipe(),
+        Recipe(epochs=120, seed=11, architecture={"blocks": (1, 1, 1, 1)}),
+        Recipe(init_from="runs/g/model.keras", peak_learning_rate=0.01, warmup_epochs=0),
+        replace(STUDENT, distillation=Distillation("model", temperature=2.0, weight=0.5)),
+        Recipe(architecture=TINY_MODEL, augment=replace(STUDIO_AUGMENT, blur_probability=0.9)),
+        Recipe(batch_size=64, momentum=0.8, weight_decay=1e-3, label_smoothing=0.0),
+    ],
+)
+def test_the_recorded_command_makes_the_recipe_that_ran(recipe):
+    command = command_line(recipe, "data", "runs/x", workers=4)
+    args = build_parser().parse_args(_split(command))
+    assert args.workers == 4
+    assert recipe_from_args(args) == recipe
+
+
+def _split(command: str) -> list[str]:
+    import shlex
+
+    return shlex.split(command)[3:]  # after "python -m training"
+
+
+def test_the_studio_augmentations_change_the_faces_and_the_default_recipe_replays(fer_sample):
+    faces = load_image_folder(fer_sample / "train").images
+    plain = AugmentConfig()
+    # Options that are off draw no random numbers: the default recipe's epochs are as they were.
+    rng, replay = np.random.default_rng(5), np.random.default_rng(5)
+    expected = np.stack([random_affine(face, replay, plain) for face in faces])
+    expected = random_gamma(expected.astype(np.float32), replay, plain)
+    random_erase(expected, replay, plain)
+    assert np.array_equal(augment_batch(faces, rng, plain), expected)
+
+    studio = augment_batch(faces, np.random.default_rng(5), STUDIO_AUGMENT)
+    assert studio.shape == faces.shape and studio.dtype == np.float32
+    assert studio.min() >= 0 and studio.max() <= 255
+    assert not np.array_equal(studio, expected)
+
+
+def test_an_illumination_gradient_survives_the_models_standardisation():
+    from training.augment import random_illumination
+
+    lit = np.full((64, 48, 48), 128.0, np.float32)
+    cfg = replace(AugmentConfig(), illumination_probability=1.0, illumination_strength=0.5)
+    random_illumination(lit, np.random.default_rng(0), cfg)
+    # A flat face now has a bright and a dark side (strengths are drawn from 0 to 0.5)...
+    spread = lit.std(axis=(1, 2))
+    assert (spread > 0).all() and np.median(spread) > 10
+    # ...no brighter than (1 + s) / (1 - s) times its dark side, the ramp centred on the face.
+    assert (lit.max(axis=(1, 2)) / lit.min(axis=(1, 2)) <= 3.0 + 1e-4).all()
+    assert np.allclose(lit.mean(axis=(1, 2)), 128.0, atol=3)
+
+
+def test_a_killed_distillation_resumes_with_its_loss_and_cached_readings(
+    fer_sample, model_dir, tmp_path, monkeypatch
+):
+    import keras
+
+    import training.train as training_run
+    from training.distill import DistillationLoss
+
+    class Killed(Exception):
+        pass
+
+    recipe = replace(
+        STUDENT, epochs=2, architecture=TINY_MODEL, distillation=Distillation(str(model_dir))
+    )
+    monkeypatch.setattr(training_run, "EPOCHS_PER_FIT", 1)
+    lay_out = training_run.laid_end_to_end
+    calls = []
+
+    def killed_before_the_second_span(epochs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Killed
+        return lay_out(epochs)
+
+    monkeypatch.setattr(training_run, "laid_end_to_end", killed_before_the_second_span)
+    with pytest.raises(Killed):
+        training_run.train(str(fer_sample), str(tmp_path), recipe, verbose=0)
+    monkeypatch.setattr(training_run, "laid_end_to_end", lay_out)
+    model = training_run.train(str(fer_sample), str(tmp_path), recipe, verbose=0)
+    assert training_run.epochs_done(tmp_path / "log.csv") == 2
+    assert isinstance(model.loss, DistillationLoss) and model.loss.temperature == 3.0
+    assert sorted(p.name for p in (tmp_path / "teacher").iterdir()) == [
+        "epoch_000.npy",
+        "epoch_001.npy",
+    ]
+    assert keras.models.load_model(tmp_path / "model.keras").optimizer.iterations > 0
