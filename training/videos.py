@@ -51,9 +51,7 @@ def background(rng: np.random.Generator, size: tuple[int, int] = FRAME_SIZE) -> 
     ramp = np.linspace(90, 150, width, dtype=np.float32)[None, :].repeat(height, 0)
     blobs = cv2.GaussianBlur(rng.normal(0, 25, (height, width)).astype(np.float32), (0, 0), 25)
     backdrop = ramp + blobs
-    if size != FRAME_SIZE:
-        backdrop = cv2.resize(backdrop, size, interpolation=cv2.INTER_LINEAR)
-    return backdrop
+    return backdrop if size == FRAME_SIZE else cv2.resize(backdrop, size)
 
 
 def face_patch(face: np.ndarray, face_px: int = FACE_PX) -> tuple[np.ndarray, np.ndarray]:

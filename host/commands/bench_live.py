@@ -41,6 +41,7 @@ def live_figures(video: str, seconds: float, away_after_s: float | None = None) 
             [sys.executable, "-m", "host", "chrome-extension://bench/"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
+        assert host.stdin is not None
         events: queue.Queue[tuple[float, dict] | None] = queue.Queue()
         threading.Thread(target=_read_events, args=(host.stdout, events), daemon=True).start()
         try:

@@ -39,7 +39,26 @@ from host.commands import install
 from host.music.store import DB_NAME
 from training.videos import make_video
 
+SECONDS = 1000  # Playwright timeouts are in milliseconds
+# The host loads its model and opens the video within a few seconds, even on a busy machine.
+HOST_TIMEOUT = 30 * SECONDS
 CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here runs in real Chromium: marked `browser`, skipped (saying why) without it."""
+    here = Path(__file__).parent
+    missing = pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+    )
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(missing)
+
+
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION_DIR = REPO / "extension"
 EXTENSION_URL = f"chrome-extension://{install.EXTENSION_ID}"

@@ -10,18 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import HOST_TIMEOUT, SECONDS
 from training.videos import make_video
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000
-HOST_TIMEOUT = 30 * SECONDS
 
 
 @pytest.fixture(scope="module")

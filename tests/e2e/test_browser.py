@@ -14,17 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from ytmusic_standin import Behaviour
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000  # Playwright timeouts are in milliseconds
-# The host loads its model and opens the video within a few seconds, even on a busy machine.
-HOST_TIMEOUT = 30 * SECONDS
+from tests.e2e.conftest import HOST_TIMEOUT
 
 
 @pytest.fixture

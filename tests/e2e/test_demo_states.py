@@ -22,17 +22,8 @@ import pytest
 from playwright.sync_api import expect
 
 from host.music.store import DB_NAME
-from tests.e2e.conftest import CHROMIUM, REPO
+from tests.e2e.conftest import CHROMIUM, REPO, SECONDS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000
 WAIT = 30 * SECONDS
 SHOTS = REPO / "docs" / "states"
 NO_SUCH_CAMERA = "63"

@@ -19,18 +19,9 @@ import pytest
 from playwright.sync_api import expect
 
 from host.music.store import DB_NAME, Store
+from tests.e2e.conftest import HOST_TIMEOUT
 from training.videos import make_video
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000
-HOST_TIMEOUT = 30 * SECONDS
 REPO = Path(__file__).resolve().parents[2]
 PEOPLE = REPO / "tests" / "data" / "faces_by_person"
 

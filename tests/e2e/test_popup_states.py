@@ -20,18 +20,8 @@ from playwright.sync_api import expect
 
 from host.commands import install
 from host.music.store import DB_NAME
-from tests.e2e.conftest import REPO, Moodtune, launch_chromium, register_host
+from tests.e2e.conftest import HOST_TIMEOUT, REPO, Moodtune, launch_chromium, register_host
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000
-HOST_TIMEOUT = 30 * SECONDS
 SHOTS = REPO / "docs" / "states"
 OTHER_EXTENSION = "abcdefghijklmnopabcdefghijklmnop"
 

@@ -16,17 +16,7 @@ from playwright.sync_api import expect
 from ytmusic_standin import Behaviour
 
 from host.music.store import DB_NAME
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path("/usr/bin/chromium").exists(),
-        reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
-    ),
-]
-
-SECONDS = 1000  # Playwright timeouts are in milliseconds
-HOST_TIMEOUT = 30 * SECONDS
+from tests.e2e.conftest import HOST_TIMEOUT, SECONDS
 
 PLAYING_NOW = """() => {
   const movie = document.querySelector('#movie_player');
