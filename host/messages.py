@@ -9,8 +9,9 @@ true, so a page takes it down then.
 Words in braces are filled in by the page: {camera} (what the camera setting says, a device
 number or a file path), {camera_name} (the same in words: "the webcam", "webcam 2", a file name).
 
-`python -m host.protocol --js` writes this table into extension/protocol.js and host/web/protocol.js
-(NOTICES, ACTION_LABELS, MOOD_LOOKS and the `notice()` helper), so both pages say the same words.
+`python -m host.protocol --js` writes this table into extension/protocol.js
+(NOTICES, ACTION_LABELS, MOOD_LOOKS and the `notice()` helper), and the demo server makes the
+same module for its page, so both pages say the same words.
 """
 
 from __future__ import annotations

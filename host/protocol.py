@@ -4,8 +4,9 @@ Every message is a JSON object with a `type`. Commands come from the extension; 
 Validation happens here, at the process boundary: anything that does not parse becomes a
 `ProtocolError` whose `code` the host sends back in an `error` event.
 
-`python -m host.protocol --js` writes extension/protocol.js and host/web/protocol.js from these
-models and host/vocabulary.py; a test fails when the committed files differ.
+`python -m host.protocol --js` writes extension/protocol.js from these
+models and host/vocabulary.py (a test fails when the committed file differs); the demo page
+gets the same module from its own server.
 """
 
 from __future__ import annotations
@@ -487,7 +488,8 @@ def encode_event(event: Event) -> bytes:
 HOST_NOT_FOUND = "Specified native messaging host not found."
 HOST_FORBIDDEN = "Access to the specified native messaging host is forbidden."
 
-GENERATED_JS = ("extension/protocol.js", "host/web/protocol.js")
+# The demo page gets the same module from its server (host/transports/web.py), made on the spot.
+GENERATED_JS = "extension/protocol.js"
 
 
 def javascript() -> str:
@@ -579,15 +581,14 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     parser = argparse.ArgumentParser(prog="python -m host.protocol", description=__doc__)
-    parser.add_argument("--js", action="store_true", help=f"write {' and '.join(GENERATED_JS)}")
+    parser.add_argument("--js", action="store_true", help=f"write {GENERATED_JS}")
     args = parser.parse_args(argv)
     if not args.js:
         parser.print_help()
         return 2
     root = Path(__file__).resolve().parent.parent
-    for name in GENERATED_JS:
-        (root / name).write_text(javascript(), encoding="utf-8")
-        print(f"wrote {name}")
+    (root / GENERATED_JS).write_text(javascript(), encoding="utf-8")
+    print(f"wrote {GENERATED_JS}")
     return 0
 
 

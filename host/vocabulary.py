@@ -1,8 +1,8 @@
 """Every name the host and the extension share, defined once.
 
 The wire protocol (host/protocol.py), the vision and music modules and training import these;
-`python -m host.protocol --js` writes them into extension/protocol.js and host/web/protocol.js,
-and a test fails when those files differ from a fresh generation.
+`python -m host.protocol --js` writes them into extension/protocol.js, and a test fails when that
+file differs from a fresh generation; the demo page gets the same module from its server.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ trying the local port) is refused.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 import socket
@@ -26,7 +27,7 @@ import numpy as np
 from aiohttp import WSMsgType, web
 
 from host.paths import PACKAGE_DIR
-from host.protocol import EmotionEvent, Event, Hello, Status, Tracks, encode_event
+from host.protocol import EmotionEvent, Event, Hello, Status, Tracks, encode_event, javascript
 from host.vision.camera import Frame
 from host.vision.emotion import labelled
 from host.vision.faces import Box
@@ -58,6 +59,12 @@ STATIC_FILES = {
 }
 
 Handle = Callable[[bytes], Awaitable[None]]
+
+
+@functools.cache
+def protocol_module() -> str:
+    """The demo page's protocol.js: the module the extension's copy is generated as."""
+    return javascript()
 
 
 class PortUnavailable(RuntimeError):
@@ -192,6 +199,10 @@ class WebTransport:
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.path.lstrip("/")
+        if name == "protocol.js":
+            # The page imports the same vocabulary the extension's generated copy holds, made
+            # from the Python on the spot, so this side has no file to keep in step.
+            return web.Response(text=protocol_module(), content_type=STATIC_FILES[name])
         return web.Response(
             text=(WEB_DIR / name).read_text(encoding="utf-8"), content_type=STATIC_FILES[name]
         )
