@@ -13,6 +13,7 @@ import {
   markLoadFailed,
   MORE_TRACKS,
   onPlayerReport,
+  presence,
   takeTracks,
 } from './player_policy.js';
 import {
@@ -151,7 +152,7 @@ function onHostMessage(message) {
       return onHello(message);
     case EVENT.STATUS:
       state.status = message;
-      followPresence(message);
+      followPresence();
       if (message.state === 'camera') {
         restarts.cameraRunning();
         if (state.error?.code === ERROR_CODE.CAMERA_UNAVAILABLE) state.error = null;
@@ -345,6 +346,7 @@ function playerReported(report) {
   decision.send.forEach(send);
   if (decision.skip) return actions[POPUP_ACTION.SKIP]();
   if (decision.next) return playNext();
+  followPresence();
   return save();
 }
 
@@ -361,17 +363,10 @@ chrome.tabs.onRemoved.addListener(async (tabId) => {
 // Away and screen lock: music pauses while nobody is in view (if the listener chose so) and
 // resumes when they are back; a locked screen switches the camera off until it is unlocked.
 
-function followPresence(status) {
-  if (status.state === 'away' && prefs.pauseWhenAway && state.player.state === 'playing') {
-    state.pausedForAway = true;
-    tellPlayer(state.player.tabId, { type: PLAYER_COMMAND.PAUSE });
-  } else if (status.state !== 'away' && state.pausedForAway) {
-    state.pausedForAway = false;
-    if (status.state === 'camera' && state.nowPlaying) {
-      state.player.userPaused = false;
-      playCurrent();
-    }
-  }
+function followPresence() {
+  const step = presence(state, prefs.pauseWhenAway);
+  if (step === 'pause') tellPlayer(state.player.tabId, { type: PLAYER_COMMAND.PAUSE });
+  else if (step === 'resume') playCurrent();
 }
 
 chrome.idle.onStateChanged.addListener(async (idleState) => {

@@ -67,6 +67,27 @@ export function advance(state) {
   return true;
 }
 
+// Away: the music pauses while the host says nobody is in view (if the listener chose so) and
+// plays on when they are back. Asked on every status and every player report, because the
+// host says `away` once and the tab may be between two tracks then, starting the next one
+// a moment later. Returns 'pause', 'resume' or null.
+export function presence(state, pauseWhenAway) {
+  const away = state.status?.state === 'away';
+  const { player } = state;
+  if (away && pauseWhenAway && (player.state === 'playing' || player.state === 'ad')) {
+    state.pausedForAway = true;
+    return 'pause';
+  }
+  if (!away && state.pausedForAway) {
+    state.pausedForAway = false;
+    if (state.status?.state === 'camera' && state.nowPlaying) {
+      player.userPaused = false;
+      return 'resume';
+    }
+  }
+  return null;
+}
+
 // A report from the player tab. Returns what the worker does next:
 //   send: commands for the host; next: play the next track; skip: the listener skipped.
 export function onPlayerReport(state, report) {

@@ -16,11 +16,11 @@ from training.videos import make_video
 
 @pytest.fixture(scope="module")
 def leaving_video(tmp_path_factory, fer_sample) -> Path:
-    """Happy faces for 8 s, nobody for 14 s, a happy face for 8 s (then it loops)."""
+    """Happy faces for 8 s, nobody for 20 s, a happy face for 4 s (then it loops)."""
     folder = tmp_path_factory.mktemp("away")
     shutil.copytree(fer_sample / "val" / "happy", folder / "faces" / "happy")
     video = folder / "leaving.mp4"
-    make_video(folder / "faces", video, faces=3, seconds=4.0, seed=1, empty_s=14.0, empty_after=2)
+    make_video(folder / "faces", video, faces=3, seconds=4.0, seed=1, empty_s=20.0, empty_after=2)
     return video
 
 

@@ -14,6 +14,7 @@ import {
   LOW_QUEUE,
   markLoadFailed,
   onPlayerReport,
+  presence,
   takeTracks,
 } from '../../extension/player_policy.js';
 
@@ -279,5 +280,46 @@ describe('restarting the host', () => {
     restarts.startSent(0, 1_000);
     restarts.disconnected(30_000); // long after the start
     assert.equal(restarts.mayResendStart(0), true);
+  });
+});
+
+describe('leaving the desk', () => {
+  const awayState = (playerState) => {
+    const state = workerState({ nowPlaying: track('now'), status: { state: 'away' }, pausedForAway: false });
+    state.player.state = playerState;
+    return state;
+  };
+
+  test('the music pauses when the listener leaves, and plays on when they are back', () => {
+    const state = awayState('playing');
+    assert.equal(presence(state, true), 'pause');
+    state.player.state = 'paused';
+    state.player.userPaused = true;
+    assert.equal(presence(state, true), null);
+    state.status = { state: 'camera' };
+    assert.equal(presence(state, true), 'resume');
+    assert.equal(state.player.userPaused, false);
+    assert.equal(state.pausedForAway, false);
+  });
+
+  test('a track that starts while the listener is away is paused as soon as it plays', () => {
+    const state = awayState('loading');
+    assert.equal(presence(state, true), null);
+    onPlayerReport(state, { player: PLAYER_REPORT.PLAYING, videoId: 'now', wanted: 'now' });
+    assert.equal(presence(state, true), 'pause');
+    assert.equal(state.pausedForAway, true);
+  });
+
+  test('music the listener paused is not started when they come back', () => {
+    const state = awayState('paused');
+    state.player.userPaused = true;
+    assert.equal(presence(state, true), null);
+    state.status = { state: 'camera' };
+    assert.equal(presence(state, true), null);
+    assert.equal(state.player.userPaused, true);
+  });
+
+  test('with "pause when I leave" off, the music plays on', () => {
+    assert.equal(presence(awayState('playing'), false), null);
   });
 });
