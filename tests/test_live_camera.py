@@ -15,7 +15,7 @@ from host.music import MusicWorker, Recommender
 from host.music.store import DB_NAME, Store
 from host.session import Session
 from host.vision import camera as camera_module
-from host.vision.camera import Camera
+from host.vision.camera import Camera, grey_picture
 from host.vision.emotion import EmotionModel
 from host.vision.faces import FULL_DETECT_EVERY, FaceFinder
 from host.vision.pipeline import AWAY_FPS, FacePipeline, Watcher
@@ -55,6 +55,68 @@ def test_a_30fps_video_watched_at_5fps_decodes_only_the_frames_taken(fer_sample,
         camera.close()
     assert camera.decoded <= taken + 1  # at most one decoded for a request still open
     assert last >= 45  # meanwhile ~60 frames were grabbed at the file's own 30 fps
+
+
+@pytest.fixture(scope="module")
+def face_frame(fer_sample) -> np.ndarray:
+    """A 640x480 colour frame of a real face, as a webcam would see it."""
+    rng = np.random.default_rng(5)
+    path = next(p for p, label in image_files(fer_sample / "val") if label == 3)
+    patch, mask = face_patch(read_gray(path))
+    return render(background(rng), patch, mask, (320, 230), rng)
+
+
+@pytest.mark.parametrize(
+    ("layout", "conversion"),
+    [("I420", cv2.COLOR_BGR2YUV_I420), ("YV12", cv2.COLOR_BGR2YUV_YV12),
+     ("YUYV", cv2.COLOR_BGR2YUV_YUYV), ("UYVY", cv2.COLOR_BGR2YUV_UYVY)],
+)  # fmt: skip
+def test_a_webcams_yuv_frame_gives_the_grey_picture_without_decoding(
+    face_frame, layout, conversion
+):
+    # As V4L2 hands undecoded frames over: packed YUV as height x width x 2, planar as 1.5 x
+    # height rows; the picture is the one OpenCV's own decoding would give, to a grey level.
+    grey = grey_picture(cv2.cvtColor(face_frame, conversion), layout, 640, 480)
+    assert grey is not None and grey.shape == (480, 640)
+    assert np.abs(grey.astype(int) - cv2.cvtColor(face_frame, cv2.COLOR_BGR2GRAY)).mean() < 1.0
+
+
+def test_a_jpeg_frame_is_decoded_straight_to_grey_and_at_half_size_when_wide(face_frame):
+    ok, jpeg = cv2.imencode(".jpg", face_frame)
+    assert ok
+    grey = grey_picture(jpeg, "MJPG", 640, 480)
+    assert grey is not None and grey.shape == (480, 640)
+    assert np.abs(grey.astype(int) - cv2.cvtColor(face_frame, cv2.COLOR_BGR2GRAY)).mean() < 2.0
+    ok, wide = cv2.imencode(".jpg", cv2.resize(face_frame, (1280, 960)))
+    half = grey_picture(wide, "MJPG", 1280, 960)
+    assert half is not None and half.shape == (480, 640)
+
+
+def test_a_frame_not_laid_out_as_its_format_says_is_refused(face_frame):
+    planar = cv2.cvtColor(face_frame, cv2.COLOR_BGR2YUV_I420)
+    assert grey_picture(planar[:-2], "I420", 640, 480) is None  # a short frame
+    assert grey_picture(planar, "YUYV", 640, 480) is None  # 1.5 bytes a pixel, not 2
+
+
+@pytest.mark.parametrize(("codec", "layout"), [("I420", "I420"), ("MJPG", "MJPG"), ("mp4v", None)])
+def test_a_video_file_is_read_undecoded_where_its_format_allows(
+    fer_sample, tmp_path, codec, layout
+):
+    video = tmp_path / f"faces_{codec}.avi"
+    make_video(fer_sample / "val", video, faces=1, seconds=1, fps=10, codec=codec)
+    camera = Camera(str(video))
+    try:
+        frame = camera.latest(timeout=3.0)
+    finally:
+        camera.close()
+    assert camera.layout == layout
+    assert frame is not None and frame.image.shape == (480, 640)
+    decoded = cv2.VideoCapture(str(video))
+    for _ in range(frame.index):
+        _, colour = decoded.read()
+    decoded.release()
+    # Undecoded or not, the model gets the same picture (within the codec's rounding).
+    assert np.abs(frame.image.astype(int) - cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)).mean() < 2.5
 
 
 def test_a_lost_device_is_reported_and_reopened(fer_sample, tmp_path, monkeypatch):

@@ -285,9 +285,9 @@ def preview_jpeg(image: np.ndarray, box: Box | None) -> bytes:
     """The frame downscaled to PREVIEW_WIDTH, with the face box drawn in, as a JPEG."""
     scale = min(1.0, PREVIEW_WIDTH / image.shape[1])
     if scale < 1.0:
-        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    else:
-        small = image.copy()  # the box is drawn in; the watcher's frame stays as it was
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # In colour, for the box; a copy either way, so the watcher's frame stays as it was.
+    small = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
     if box is not None:
         top_left = (round(box.x * scale), round(box.y * scale))
         bottom_right = (round((box.x + box.w) * scale), round((box.y + box.h) * scale))

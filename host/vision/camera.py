@@ -1,12 +1,18 @@
 """A camera (device index) or a video file (played as if it were one), read on its own thread.
 
-The reader takes every frame the source delivers off it (`grab()`, cheap), but decodes one
-(`retrieve()`, the costly part: colour conversion, and JPEG decoding on a webcam's compressed
-stream) only when someone has asked for a frame, so a 30 fps webcam watched at 10 fps costs ten
-decodes a second, not thirty; the frame handed over is the one grabbed right after the request,
-never a stale one. A webcam is asked for REQUESTED_SIZE at the rate that is needed, and `mode`
-says what it gave. A device that fails is reported through `on_problem` and reopened every
-RETRY_S; `close()` releases it within one read.
+The pipeline reads only a frame's grey picture, and most sources carry it ready-made: a webcam's
+YUV frame holds it as its first plane (or every other byte), and a JPEG decodes straight to grey,
+skipping the colour planes (at half size when the frame is wide: the finder works on 240 px
+copies). So the camera takes frames off the source undecoded where it can read their format
+(`PacketFormat`) and lifts the grey picture out itself; any other source (an H.264 file, a
+webcam format not listed) is decoded by OpenCV and turned grey.
+
+The reader takes every frame the source delivers off it (`grab()`, cheap), but reads one
+(`retrieve()`) only when someone has asked for a frame, so a 30 fps webcam watched at 10 fps
+costs ten reads a second, not thirty; the frame handed over is the one grabbed right after the
+request, never a stale one. A webcam is asked for REQUESTED_SIZE at the rate that is needed,
+and `mode` says what it gave. A device that fails is reported through `on_problem` and
+reopened every RETRY_S; `close()` releases it within one read.
 """
 
 from __future__ import annotations
@@ -30,6 +36,17 @@ MAX_DEVICE_INDEX = 63
 # every webcam offers; left alone, many deliver 1280x720 or more, at several times the cost.
 REQUESTED_SIZE = (640, 480)
 MIN_REQUESTED_FPS = 15.0  # the lowest rate webcams commonly offer
+JPEG_HALF_SIZE_FROM = 1280  # JPEG frames this wide or wider are decoded at half size
+JPEG_MAGIC = b"\xff\xd8"
+# Undecoded frame layouts, by the source's FourCC (a raw video file says its pixel format
+# instead, with FourCC 0): where the grey picture is in the frame.
+PLANAR_YUV = {"I420", "IYUV", "YV12", "NV12", "NV21"}  # the Y plane first, then chroma
+GREY = {"Y800", "GREY"}
+PACKED_YUV = {"YUY2": 0, "YUYV": 0, "YUNV": 0, "UYVY": 1}  # the byte of each pair that is Y
+JPEG = {"MJPG", "JPEG"}
+# YUV video keeps its luma in 16-235 ("video range"); the model was trained on full-range grey,
+# which is what OpenCV's own decoding gives, so the plane is stretched back.
+FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 
 
 class CameraError(RuntimeError):
@@ -50,7 +67,7 @@ class CaptureMode:
 
 @dataclass(frozen=True)
 class Frame:
-    image: np.ndarray  # BGR
+    image: np.ndarray  # grey, 2-D uint8: all the finder and the model read
     timestamp: float  # time.monotonic() when it was read
     index: int  # frames read since the source was opened
 
@@ -107,6 +124,45 @@ def capture_mode(capture: cv2.VideoCapture) -> CaptureMode:
     )
 
 
+def fourcc_text(value: float) -> str:
+    """A FourCC property as its four characters ("" for 0: no FourCC)."""
+    code = int(value)
+    return code.to_bytes(4, "little").decode("latin-1") if code > 0 else ""
+
+
+def packet_format(capture: cv2.VideoCapture, is_file: bool) -> str | None:
+    """The layout of this source's undecoded frames, if the camera can read it itself."""
+    fourcc = fourcc_text(capture.get(cv2.CAP_PROP_FOURCC))
+    if is_file and not fourcc:  # raw video: FourCC 0, the pixel format says the layout
+        fourcc = fourcc_text(capture.get(cv2.CAP_PROP_CODEC_PIXEL_FORMAT))
+    known = fourcc in PLANAR_YUV or fourcc in GREY or fourcc in PACKED_YUV or fourcc in JPEG
+    return fourcc if known else None
+
+
+def grey_picture(packet: np.ndarray, layout: str, width: int, height: int) -> np.ndarray | None:
+    """The grey picture of an undecoded frame, or None if it is not laid out as expected.
+
+    `packet` is what OpenCV hands over undecoded: from a file, the frame's bytes in one row;
+    from a webcam (V4L2), YUYV/UYVY as height x width x 2, planar YUV as 1.5 x height rows,
+    grey as height x width, JPEG as one row of bytes.
+    """
+    data = packet.reshape(-1)
+    if data[:2].tobytes() == JPEG_MAGIC:
+        flag = (
+            cv2.IMREAD_REDUCED_GRAYSCALE_2 if width >= JPEG_HALF_SIZE_FROM else cv2.IMREAD_GRAYSCALE
+        )
+        grey = cv2.imdecode(data, flag)
+        return grey if grey is not None and grey.ndim == 2 else None
+    pixels = width * height
+    if layout in GREY and data.size == pixels:
+        return data.reshape(height, width)
+    if layout in PLANAR_YUV and data.size == pixels * 3 // 2:
+        return cv2.LUT(data[:pixels].reshape(height, width), FULL_RANGE)
+    if layout in PACKED_YUV and data.size == pixels * 2:
+        return cv2.LUT(data.reshape(height, width * 2)[:, PACKED_YUV[layout] :: 2], FULL_RANGE)
+    return None
+
+
 class Camera:
     """Reads frames from `source` on a background thread; `latest()` gives a fresh one."""
 
@@ -122,7 +178,8 @@ class Camera:
         self.loop_video = loop_video
         self.on_problem = on_problem
         self.fps = fps
-        self._capture = open_capture(source, fps)
+        self.layout: str | None = None  # the undecoded frames' layout, None: decoded
+        self._capture = self._undecoded(open_capture(source, fps))
         self.mode = capture_mode(self._capture)
         if not self.is_file:
             log.info("camera %s delivers %s", self.source, self.mode)
@@ -131,7 +188,7 @@ class Camera:
         self._wanted = False  # someone waits in latest(): decode the next frame grabbed
         self._stop = threading.Event()
         self.ended = False
-        self.decoded = 0  # frames retrieved (decoded) since opening, of `index` grabbed
+        self.decoded = 0  # frames read (retrieved) since opening, of `index` grabbed
         self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
         self._thread.start()
 
@@ -192,16 +249,56 @@ class Camera:
                 if not wanted:
                     continue
                 ok, image = capture.retrieve()
-                if not ok:
+                grey = self._grey(capture, image) if ok else None
+                if grey is None:
                     continue
                 self.decoded += 1
                 with self._new_frame:
-                    self._frame = Frame(image, time.monotonic(), index)
+                    self._frame = Frame(grey, time.monotonic(), index)
                     self._wanted = False
                     self._new_frame.notify_all()
         finally:
             if capture is not None:
                 capture.release()
+
+    def _undecoded(self, capture: cv2.VideoCapture) -> cv2.VideoCapture:
+        """`capture` switched to undecoded frames if their layout is one the camera reads.
+
+        A file is tried on its first frame (then rewound); one that does not read as expected
+        is opened again and decoded. A webcam's frames are checked as they come (`_grey`).
+        """
+        self.layout = packet_format(capture, self.is_file)
+        if self.layout is None:
+            return capture
+        if not self.is_file:
+            if not capture.set(cv2.CAP_PROP_CONVERT_RGB, 0):
+                self.layout = None
+            return capture
+        if capture.set(cv2.CAP_PROP_FORMAT, -1) and capture.grab():
+            ok, packet = capture.retrieve()
+            width, height = (
+                int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            )
+            readable = ok and grey_picture(packet, self.layout, width, height) is not None
+            if readable and capture.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                return capture
+        log.info("%s: its %s frames are decoded by OpenCV", self.source, self.layout)
+        capture.release()
+        self.layout = None
+        return open_capture(self.source, self.fps)
+
+    def _grey(self, capture: cv2.VideoCapture, image: np.ndarray) -> np.ndarray | None:
+        """The grey picture of a frame as retrieved (None: skip this frame)."""
+        if self.layout is None:
+            return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        grey = grey_picture(image, self.layout, self.mode.width, self.mode.height)
+        if grey is None and not self.is_file:
+            # A webcam that hands its frames over in a shape not foreseen: decoded from now on.
+            log.info("camera %s: its %s frames are decoded by OpenCV", self.source, self.layout)
+            self.layout = None
+            capture.set(cv2.CAP_PROP_CONVERT_RGB, 1)
+        return grey
 
     def _recover(self, capture: cv2.VideoCapture) -> cv2.VideoCapture | None:
         """After a failed read: rewind a video, or reopen a lost device until it is back."""
@@ -219,7 +316,7 @@ class Camera:
         self.on_problem(f"camera {self.source} stopped delivering frames; retrying")
         while not self._stop.wait(RETRY_S):
             try:
-                capture = open_capture(self.source, self.fps)
+                capture = self._undecoded(open_capture(self.source, self.fps))
             except CameraError as exc:
                 log.warning("%s", exc)
                 continue
