@@ -30,7 +30,7 @@ const browser = Object.fromEntries(
     'clearInterval', 'requestAnimationFrame', 'structuredClone', 'fetch', 'URL',
     'URLSearchParams', 'WebSocket', 'Event', 'CustomEvent', 'KeyboardEvent',
     'MutationObserver', 'Image', 'Option', 'HTMLElement', 'HTMLInputElement', 'DOMException',
-    'Blob',
+    'Blob', 'crypto',
   ].map((name) => [name, 'readonly']),
 );
 

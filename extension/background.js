@@ -74,6 +74,7 @@ const FRESH_STATE = {
 
 let state = structuredClone(FRESH_STATE);
 let prefs = { ...DEFAULT_PREFS };
+let profileId = null; // this Chrome profile's id for the host: see loadProfileId
 let port = null;
 const restarts = new HostRestarts();
 let reconnectTimer = null;
@@ -82,7 +83,20 @@ let pageReadyAt = 0; // when the player tab's page last said it was ready
 let retryTimer = null;
 let pickedByListener = null; // 'language' or 'mode' just changed in the popup, awaiting its tracks
 
+// People who share a computer each use a Chrome profile, and each profile runs its own copy of
+// this extension (and its own host), but all their hosts share one store. This random id, made
+// once and kept in this profile's storage, tells the host whose calibration to use. Only the
+// local host ever sees it.
+async function loadProfileId() {
+  const { profileId: kept } = await chrome.storage.local.get('profileId');
+  if (kept) return kept;
+  const made = crypto.randomUUID();
+  await chrome.storage.local.set({ profileId: made });
+  return made;
+}
+
 const restored = (async () => {
+  profileId = await loadProfileId();
   const stored = await chrome.storage.session.get('state');
   const storedPrefs = await chrome.storage.local.get('prefs');
   prefs = { ...DEFAULT_PREFS, ...storedPrefs.prefs };
@@ -183,7 +197,10 @@ function onHello(hello) {
     languages: hello.languages,
     modes: hello.modes,
   };
-  state.calibration = { since: hello.calibrated_since ?? null, progress: null, error: null };
+  // Hello comes before the host knows this profile: its `calibrated` answer to set_profile
+  // says this profile's calibration, so another profile's is never shown here.
+  state.calibration = { since: null, progress: null, error: null };
+  send(command.setProfile(profileId));
   if (prefs.language === null || !(prefs.language in hello.languages)) {
     prefs.language = hello.language;
     savePrefs();

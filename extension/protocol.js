@@ -81,6 +81,7 @@ export const command = Object.freeze({
   deleteJournal: () => ({ type: 'delete_journal' }),
   setRetention: (days) => ({ type: 'set_retention', days }),
   setAway: (afterS) => ({ type: 'set_away', after_s: afterS }),
+  setProfile: (profile) => ({ type: 'set_profile', profile }),
 });
 
 // Inside the extension: popup/options → service worker, worker ↔ content script.

@@ -33,6 +33,10 @@ PROTOCOL_VERSION = 1
 HOST_NAME = "com.moodtune.host"
 ShortText = Annotated[str, Field(min_length=1, max_length=64)]
 VideoId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{6,20}$")]
+# What crypto.randomUUID() makes: lower-case hex, so never the demo's fixed profile id.
+ProfileId = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
 
 
 class Message(BaseModel):
@@ -129,6 +133,15 @@ class Ping(Message):
 # Commands about the listener: the calibration to their face and the mood journal
 
 
+class SetProfile(Message):
+    """Which browser profile the extension runs in, as its own random id, sent right after
+    `hello`: the host keeps a calibration per profile, and answers with a `calibrated` event
+    for this one. People who share a computer use a profile each, over one host data folder."""
+
+    type: Literal["set_profile"]
+    profile: ProfileId
+
+
 class Calibrate(Message):
     """Learn the listener's resting face from the next few seconds of the running camera."""
 
@@ -168,6 +181,7 @@ COMMANDS: tuple[type[Message], ...] = (
     Start, Stop, Pause, SetLanguage, SetMode, OverrideMood, Feedback, Played, Unplayable,
     MoreTracks, Ping,
     Calibrate, ResetCalibration, GetJournal, ExportJournal, DeleteJournal, SetRetention, SetAway,
+    SetProfile,
 )  # fmt: skip
 Command = Annotated[
     Start
@@ -187,7 +201,8 @@ Command = Annotated[
     | ExportJournal
     | DeleteJournal
     | SetRetention
-    | SetAway,
+    | SetAway
+    | SetProfile,
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: tuple[str, ...] = tuple(message_type(c) for c in COMMANDS)
@@ -210,7 +225,9 @@ class Hello(Message):
     modes: tuple[str, ...] = MODES
     language: str
     mode: Mode
-    calibrated_since: float | None = None  # epoch seconds; None: not calibrated
+    # epoch seconds; None: not calibrated, or not known yet: the extension's host learns its
+    # profile from `set_profile` after this, and says its calibration in a `calibrated` event
+    calibrated_since: float | None = None
 
 
 class Status(Message):

@@ -55,6 +55,7 @@ from host.protocol import (
     SetAway,
     SetLanguage,
     SetMode,
+    SetProfile,
     SetRetention,
     Start,
     Status,
@@ -87,8 +88,12 @@ QUEUE_LENGTH = 10
 STARTING_EMOTION: Emotion = "neutral"
 # A change of `status.quality` is told once it has held this long (a passing shadow is not).
 QUALITY_HOLD_S = 1.0
-# The host does not know which browser profile it serves; one calibration for all, for now.
-DEFAULT_PROFILE = "default"
+# Before calibrations were kept per browser profile, the one calibration was stored under this
+# name. The first extension profile to say its id adopts it: most computers have one listener,
+# who should not have to calibrate again after an update; where two share one, the other finds
+# none and is offered calibration (and a "Reset" puts right a calibration adopted by the wrong
+# person). The demo, with a fixed profile of its own, never adopts it.
+OLD_SHARED_PROFILE = "default"
 # How often the journal's open mood is told it still lasts: a killed host loses at most this.
 JOURNAL_TOUCH_S = 30.0
 JOURNAL_DEFAULT_DAYS = 7
@@ -118,10 +123,13 @@ class Session:
         fps: float = DEFAULT_FPS,
         frame_listener: FrameListener | None = None,
         store: Store | None = None,
+        profile: str | None = None,
     ) -> None:
         self.send = send
         self.music = music
         self.store = store  # the calibration and the journal; None keeps neither
+        # Whose calibration is used and kept: None until the extension's `set_profile`.
+        self.profile = profile
         self.model_dir = Path(model_dir)
         self.fps = fps
         self.frame_listener = frame_listener
@@ -261,6 +269,8 @@ class Session:
                 await self._calibrate()
             case ResetCalibration():
                 await self._reset_calibration()
+            case SetProfile(profile=profile):
+                await self._set_profile(profile)
             case GetJournal(since=since, until=until):
                 await self._send_journal(since, until)
             case ExportJournal():
@@ -517,10 +527,21 @@ class Session:
     def _calibrated_since(self) -> float | None:
         return None if self.calibration is None else self.calibration.made_at
 
+    async def _set_profile(self, profile: str) -> None:
+        """Serve `profile` from now on: its own calibration, told in a `calibrated` event."""
+        if profile != self.profile:
+            self._end_resting()  # a resting face collected for another profile is not this one's
+            self.profile = profile
+            self._use_calibration(None)
+            if self.store is not None:
+                await asyncio.to_thread(self.store.adopt_calibration, OLD_SHARED_PROFILE, profile)
+            await self._load_calibration()
+        await self.send(Calibrated(since=self._calibrated_since))
+
     async def _load_calibration(self) -> None:
-        if self.store is None:
+        if self.store is None or self.profile is None:
             return
-        saved = await asyncio.to_thread(self.store.calibration, DEFAULT_PROFILE)
+        saved = await asyncio.to_thread(self.store.calibration, self.profile)
         if saved is None:
             return
         try:
@@ -534,6 +555,14 @@ class Session:
             self.watcher.pipeline.calibration = calibration
 
     async def _calibrate(self) -> None:
+        if self.profile is None:
+            await self._error(
+                "bad_message",
+                "calibrate came before set_profile, so the host does not know whose "
+                "calibration to make: the extension and the moodtune program differ in version. "
+                "Install moodtune again, then reload the extension.",
+            )
+            return
         if self.watcher is None or self.state not in ("camera", "error"):
             await self._error(
                 "calibration_needs_camera",
@@ -578,10 +607,10 @@ class Session:
             await self._error(exc.code, str(exc))
             return
         self._use_calibration(calibration)
-        if self.store is not None:
+        if self.store is not None and self.profile is not None:
             await asyncio.to_thread(
                 self.store.save_calibration,
-                DEFAULT_PROFILE,
+                self.profile,
                 calibration.to_json(),
                 calibration.made_at,
             )
@@ -591,8 +620,8 @@ class Session:
     async def _reset_calibration(self) -> None:
         self._end_resting()
         self._use_calibration(None)
-        if self.store is not None:
-            await asyncio.to_thread(self.store.forget_calibration, DEFAULT_PROFILE)
+        if self.store is not None and self.profile is not None:
+            await asyncio.to_thread(self.store.forget_calibration, self.profile)
         await self.send(Calibrated(since=None))
 
     # The listener: the mood journal (kept in the store; it never leaves the machine)

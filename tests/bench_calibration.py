@@ -37,6 +37,8 @@ def main() -> None:
         make_video(faces.parent, video, faces=3, seconds=4.0, seed=2)
         host = HostProcess(Path(tmp) / "data")
         host.wait_for("hello")
+        host.send({"type": "set_profile", "profile": "0b5e2a44-3c1d-4f0e-9a77-2d6c8e1f4b90"})
+        host.wait_for("calibrated")
         host.send({"type": "start", "camera": str(video)})
         host.wait_for("status", state="camera")
         seconds = []

@@ -25,8 +25,12 @@ import cv2
 import numpy as np
 import pytest
 
-from host.commands.demo import SAMPLE_VIDEO, camera_source, running_demo
+from host.commands.demo import DEMO_PROFILE, SAMPLE_VIDEO, camera_source, running_demo
+from host.music.store import DB_NAME, Store
+from host.session import OLD_SHARED_PROFILE
 from host.transports.web import PREVIEW_WIDTH, WebTransport
+from host.vision.calibration import Calibration
+from host.vocabulary import EMOTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 MISSING_CAMERA = 63  # the highest index `start` accepts; no machine here has 64 cameras
@@ -104,6 +108,35 @@ async def test_the_websocket_greets_and_reports_the_mood_of_a_video(
         emotion = await next_message(socket, "emotion")
     assert emotion["emotion"] in hello["model"]["labels"]
     assert re.search(rf"\d\d:\d\d:\d\d  mood: {emotion['emotion']} \(\d+%\)", terminal.getvalue())
+
+
+def saved_calibration(made_at: float) -> dict:
+    return Calibration(np.zeros(len(EMOTIONS)), made_at, frames=50).to_json()
+
+
+async def test_the_demo_keeps_a_calibration_of_its_own_beside_the_browser_profiles(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / DB_NAME)
+    others = {OLD_SHARED_PROFILE: 100.0, "0b5e2a44-3c1d-4f0e-9a77-2d6c8e1f4b90": 200.0}
+    for profile, made_at in others.items():
+        store.save_calibration(profile, saved_calibration(made_at), made_at)
+
+    async def demo_says() -> float | None:
+        async with (
+            running_demo(
+                None, music=None, model_dir=model_dir, out=io.StringIO(), store=store
+            ) as transport,
+            aiohttp.ClientSession() as http,
+            http.ws_connect(address(transport, "/ws")) as socket,
+        ):
+            return (await next_message(socket, "hello"))["calibrated_since"]
+
+    assert await demo_says() is None, "neither a browser profile's nor the old shared one"
+    store.save_calibration(DEMO_PROFILE, saved_calibration(300.0), 300.0)
+    assert await demo_says() == 300.0
+    assert {p: store.calibration(p)["made_at"] for p in others} == others
+    store.close()
 
 
 async def test_the_preview_stream_yields_jpegs_with_the_video(

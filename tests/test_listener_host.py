@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import time
+import uuid
 from pathlib import Path
 
 import cv2
@@ -12,7 +13,9 @@ import numpy as np
 import pytest
 from test_native_host import HostProcess
 
-from host.music.store import DB_NAME
+from host.music.store import DB_NAME, Store
+from host.session import OLD_SHARED_PROFILE
+from host.vision.calibration import Calibration
 from training.data import read_gray
 from training.videos import FPS, FRAME_SIZE, background, face_patch, make_video, render
 
@@ -63,6 +66,23 @@ def host(tmp_path):
     process.kill()
 
 
+def profile_id() -> str:
+    """A browser profile's id, as the extension makes it (crypto.randomUUID())."""
+    return str(uuid.uuid4())
+
+
+def serve(host: HostProcess, profile: str) -> float | None:
+    """Greet `host` as the extension of `profile` does; the profile's calibration date."""
+    assert host.wait_for("hello")["calibrated_since"] is None, "the profile is not known yet"
+    host.send({"type": "set_profile", "profile": profile})
+    return host.wait_for("calibrated")["since"]
+
+
+def calibration_rows(data: Path) -> dict[str, float]:
+    with sqlite3.connect(data / DB_NAME) as db:
+        return dict(db.execute("SELECT profile, made_at FROM calibration").fetchall())
+
+
 def calibrate(host: HostProcess, video: Path) -> dict:
     """Start the camera on `video`, ask for a calibration; its `calibrated` or `error` event
     (offline, music errors come and go meanwhile)."""
@@ -81,9 +101,10 @@ def calibrate(host: HostProcess, video: Path) -> dict:
 
 
 def test_calibrating_to_a_resting_face_is_kept_and_can_be_reset(tmp_path, videos):
+    profile = profile_id()
     host = HostProcess(tmp_path / "data")
     try:
-        assert host.wait_for("hello")["calibrated_since"] is None
+        assert serve(host, profile) is None
         before = time.time()
         result = calibrate(host, videos["resting"])
         assert result["type"] == "calibrated", result
@@ -94,16 +115,92 @@ def test_calibrating_to_a_resting_face_is_kept_and_can_be_reset(tmp_path, videos
         host.close_stdin_and_wait()
     again = HostProcess(tmp_path / "data")
     try:
-        assert again.wait_for("hello")["calibrated_since"] == result["since"]
+        assert serve(again, profile) == result["since"]
         again.send({"type": "reset_calibration"})
         assert again.wait_for("calibrated")["since"] is None
     finally:
         again.close_stdin_and_wait()
     third = HostProcess(tmp_path / "data")
     try:
-        assert third.wait_for("hello")["calibrated_since"] is None
+        assert serve(third, profile) is None
     finally:
         third.kill()
+
+
+def test_two_browser_profiles_on_one_computer_each_keep_their_own_calibration(tmp_path, videos):
+    data = tmp_path / "data"
+    anna, ben = profile_id(), profile_id()
+    annas, bens = HostProcess(data), HostProcess(data)  # each profile runs its own host
+    try:
+        assert serve(annas, anna) is None
+        assert serve(bens, ben) is None
+        made = calibrate(annas, videos["resting"])
+        assert made["type"] == "calibrated", made
+        bens.send({"type": "start", "camera": str(videos["resting"])})
+        assert bens.wait_for("status", state="camera")["calibrated_since"] is None
+        made_too = calibrate(bens, videos["resting"])
+        assert made_too["type"] == "calibrated", made_too
+        annas.send({"type": "start", "camera": str(videos["smile"])})
+        assert annas.wait_for("status", state="camera")["calibrated_since"] == made["since"]
+    finally:
+        annas.close_stdin_and_wait()
+        bens.close_stdin_and_wait()
+    assert calibration_rows(data) == {anna: made["since"], ben: made_too["since"]}
+
+    host = HostProcess(data)
+    try:
+        assert serve(host, ben) == made_too["since"]
+        host.send({"type": "reset_calibration"})
+        assert host.wait_for("calibrated")["since"] is None
+    finally:
+        host.close_stdin_and_wait()
+    assert calibration_rows(data) == {anna: made["since"]}, "Ben's reset forgets Ben's only"
+    host = HostProcess(data)
+    try:
+        assert serve(host, anna) == made["since"]
+        host.send({"type": "set_profile", "profile": ben})
+        assert host.wait_for("calibrated")["since"] is None
+    finally:
+        host.kill()
+
+
+def test_the_first_profile_to_connect_adopts_the_calibration_of_an_old_store(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    old = Calibration.from_resting(np.full((20, 7), 1 / 7), made_at=1_700_000_000.0)
+    Store(data / DB_NAME).save_calibration(OLD_SHARED_PROFILE, old.to_json(), old.made_at)
+    first, second = profile_id(), profile_id()
+    host = HostProcess(data)
+    try:
+        assert serve(host, first) == old.made_at
+    finally:
+        host.close_stdin_and_wait()
+    host = HostProcess(data)
+    try:
+        assert serve(host, second) is None
+    finally:
+        host.close_stdin_and_wait()
+    assert calibration_rows(data) == {first: old.made_at}
+
+
+def test_a_bad_profile_is_refused_clearly_and_the_host_carries_on(host):
+    assert host.wait_for("hello")["calibrated_since"] is None
+    host.send({"type": "calibrate"})  # an extension that never says its profile
+    refused = host.wait_for("error")
+    assert refused["code"] == "bad_message" and "set_profile" in refused["message"]
+    good = profile_id()
+    for bad in ("", "default", "demo", good.upper(), good + "0", good[:-1] + "/",
+                "../" + good, "x" * 5000, 42, None, [good], {"id": good}):  # fmt: skip
+        host.send({"type": "set_profile", "profile": bad})
+        error = host.wait_for("error")
+        assert error["code"] == "bad_field", (bad, error)
+        assert error["message"].startswith(("bad 'set_profile' message: profile:", "profile:"))
+    host.send({"type": "set_profile"})
+    assert "profile: Field required" in host.wait_for("error")["message"]
+    host.send({"type": "ping", "id": 7})
+    assert host.wait_for("pong")["id"] == 7
+    host.send({"type": "set_profile", "profile": good})
+    assert host.wait_for("calibrated")["since"] is None
 
 
 @pytest.mark.parametrize(
@@ -113,7 +210,7 @@ def test_calibrating_to_a_resting_face_is_kept_and_can_be_reset(tmp_path, videos
      ("smile", "calibration_expression", "try again with your usual face")],
 )  # fmt: skip
 def test_a_calibration_that_cannot_work_says_what_to_do(host, videos, video, code, words):
-    host.wait_for("hello")
+    serve(host, profile_id())
     result = calibrate(host, videos[video])
     assert (result["type"], result.get("code")) == ("error", code)
     assert words in result["message"]
@@ -124,7 +221,7 @@ def test_a_calibration_that_cannot_work_says_what_to_do(host, videos, video, cod
 
 
 def test_calibrating_with_the_camera_off_asks_for_the_camera(host):
-    host.wait_for("hello")
+    serve(host, profile_id())
     host.send({"type": "calibrate"})
     error = host.wait_for("error")
     assert error["code"] == "calibration_needs_camera"

@@ -36,6 +36,9 @@ from host.vision.emotion import MODEL_DIR
 
 SAMPLE_VIDEO = PACKAGE_DIR / "data" / "sample.mp4"
 SAMPLE_ALIAS = "sample"
+# The demo page is no browser profile's extension: its calibration is its own, beside theirs
+# in the same store (an extension's profile id, a random UUID, can never be this).
+DEMO_PROFILE = "demo"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -139,7 +142,12 @@ async def running_demo(
         await transport.send(event)
 
     session = Session(
-        send, music, model_dir=model_dir, frame_listener=transport.show_frame, store=store
+        send,
+        music,
+        model_dir=model_dir,
+        frame_listener=transport.show_frame,
+        store=store,
+        profile=DEMO_PROFILE,
     )
     try:
         url = await transport.start(session.handle, port)

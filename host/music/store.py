@@ -350,6 +350,17 @@ class Store:
         )
         return None if row is None else json.loads(row[0])
 
+    def adopt_calibration(self, old: str, new: str) -> None:
+        """Move `old`'s calibration to `new`, unless `new` has one already. One statement, so of
+        two hosts adopting at once (two browser profiles starting), one gets it."""
+        self._write(
+            lambda c: c.execute(
+                "UPDATE calibration SET profile = ? WHERE profile = ? "
+                "AND NOT EXISTS (SELECT 1 FROM calibration WHERE profile = ?)",
+                (new, old, new),
+            )
+        )
+
     def forget_calibration(self, profile: str) -> None:
         self._write(lambda c: c.execute("DELETE FROM calibration WHERE profile = ?", (profile,)))
 

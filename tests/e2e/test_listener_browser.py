@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import expect
 
 from host.music.store import DB_NAME, Store
-from tests.e2e.conftest import HOST_TIMEOUT
+from host.session import OLD_SHARED_PROFILE
+from tests.e2e.conftest import HOST_TIMEOUT, launch_browser
 from training.videos import make_video
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,6 +104,41 @@ def test_a_smile_is_refused_with_what_to_do(launch_moodtune, data_dir, happy_fac
     expect(popup.get_by_role("alert")).to_be_hidden()  # in the card, not the popup's alert
 
 
+def test_another_chrome_profile_on_the_computer_has_a_calibration_of_its_own(
+    launch_moodtune, playwright_instance, youtube_music, tmp_path, data_dir, resting_face_video
+):
+    anna = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    anna.set_camera(str(resting_face_video))
+    annas_popup = anna.popup()
+    camera_on(annas_popup)
+    annas_card = annas_popup.locator("#calibration-card")
+    annas_card.get_by_role("button", name="Calibrate to my face").click(timeout=HOST_TIMEOUT)
+    title = annas_popup.locator("#calibration-title")
+    expect(title).to_have_text("Calibrated today", timeout=15000)
+
+    # Ben's Chrome profile: its own extension and host, the same moodtune data folder.
+    ben = launch_browser(
+        playwright_instance, youtube_music, tmp_path / "ben",
+        {"MOODTUNE_DATA_DIR": str(data_dir)}, youtube_music[0].behaviour,
+    )  # fmt: skip
+    try:
+        ben.set_camera(str(resting_face_video))
+        bens_popup = ben.popup()
+        camera_on(bens_popup)
+        bens_card = bens_popup.locator("#calibration-card")
+        expect(bens_card).to_contain_text(
+            "look at the screen as you usually do", timeout=HOST_TIMEOUT
+        )
+        expect(bens_popup.locator("#calibration-title")).to_have_text("Calibrate to my face")
+        bens_popup.reload()
+        expect(bens_card.get_by_role("button", name="Not now")).to_be_visible(timeout=HOST_TIMEOUT)
+        expect(bens_card).not_to_contain_text("Calibrated")
+    finally:
+        ben.context.close()
+    annas_popup.reload()
+    expect(title).to_have_text("Calibrated today", timeout=HOST_TIMEOUT)
+
+
 def fill_journal(data_dir: Path) -> float:
     """Half an hour of moods and two tracks, early today; when it starts."""
     store = Store(data_dir / DB_NAME)
@@ -114,8 +150,9 @@ def fill_journal(data_dir: Path) -> float:
     store.add_played("abcdef12345", "Morning Song", ["The Larks"], "happy", at=morning + 1300)
     store.add_played("bcdefg23456", "Second Song", ["The Owls"], "happy", at=morning + 1500)
     offsets = [0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]
+    # As a store from before calibrations were per profile kept it: the first profile adopts it.
     store.save_calibration(
-        "default", {"offsets": offsets, "made_at": morning, "frames": 50}, morning
+        OLD_SHARED_PROFILE, {"offsets": offsets, "made_at": morning, "frames": 50}, morning
     )
     store.close()
     return morning
