@@ -9,7 +9,7 @@ export const MODES = Object.freeze(['match', 'lift', 'calm']);
 export const STATUS_STATES = Object.freeze(['idle', 'starting', 'camera', 'away', 'paused', 'error']);
 export const TRACK_REASONS = Object.freeze(['mood', 'language', 'mode', 'more']);
 export const MOOD_SOURCES = Object.freeze(['camera', 'override']);
-export const FRAME_QUALITIES = Object.freeze(['ok', 'too_dark', 'too_bright']);
+export const FRAME_QUALITIES = Object.freeze(['ok', 'too_dark', 'too_bright', 'face_turned']);
 export const CALIBRATION_SECONDS = 5;
 
 // Host → extension, with their fields:
@@ -160,6 +160,7 @@ export const NOTICES = Object.freeze({
   error: Object.freeze({"title": "The camera could not start", "text": "Check that it is plugged in and free, then try again; or choose a video file instead.", "actions": ["retry", "open_settings", "play_sample"], "command": null, "clears": ["camera_off", "camera_running"], "tone": "warn"}),
   too_dark: Object.freeze({"title": "It is too dark to read your face", "text": "Turn on a light in front of you, or face a window. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
   too_bright: Object.freeze({"title": "The picture is washed out", "text": "Bright light behind or on the camera hides your face. Move away from the window or dim the light. The mood stays as it was meanwhile.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
+  face_turned: Object.freeze({"title": "Your face is turned away", "text": "moodtune reads faces that look towards the screen. The mood stays as it was until you face it again, and the music plays on.", "actions": [], "command": null, "clears": ["camera_off"], "tone": "warn"}),
   not_installed: Object.freeze({"title": "Install the moodtune program", "text": "moodtune needs its small program on this computer to read your camera. In a terminal, in the moodtune folder (the one with pyproject.toml), run the command below, then try again.", "actions": ["retry"], "command": "pip install -e . && moodtune install", "clears": ["hello"], "tone": "bad"}),
   forbidden: Object.freeze({"title": "moodtune's program does not know this extension", "text": "It was installed for another copy of the extension. Run the installer again, then try again.", "actions": ["retry"], "command": "moodtune install", "clears": ["hello"], "tone": "bad"}),
   disconnected: Object.freeze({"title": "The moodtune program stopped", "text": "moodtune starts it again by itself in a few seconds. If it keeps stopping, run moodtune doctor in a terminal.", "actions": ["reconnect"], "command": "moodtune doctor", "clears": ["hello"], "tone": "bad"}),

@@ -241,6 +241,12 @@ QUALITY_NOTICES: dict[FrameQuality, Notice] = {
         "dim the light. The mood stays as it was meanwhile.",
         clears=("camera_off",),
     ),
+    "face_turned": Notice(
+        "Your face is turned away",
+        "moodtune reads faces that look towards the screen. The mood stays as it was until you "
+        "face it again, and the music plays on.",
+        clears=("camera_off",),
+    ),
 }
 
 SITUATION_NOTICES: dict[Situation, Notice] = {

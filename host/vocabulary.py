@@ -22,7 +22,7 @@ StatusState = Literal["idle", "starting", "camera", "away", "paused", "error"]
 STATUS_STATES: tuple[StatusState, ...] = get_args(StatusState)
 
 # `status.quality`: whether the face in view can be read; frames that cannot are not used.
-FrameQuality = Literal["ok", "too_dark", "too_bright"]
+FrameQuality = Literal["ok", "too_dark", "too_bright", "face_turned"]
 FRAME_QUALITIES: tuple[FrameQuality, ...] = get_args(FrameQuality)
 
 # Why a `tracks` message was sent.

@@ -104,7 +104,7 @@ async def test_the_websocket_greets_and_reports_the_mood_of_a_video(
         assert (await next_message(socket, "status"))["state"] == "starting"
         assert (await next_message(socket, "status"))["state"] == "camera"
         live = await next_message(socket, "live")
-        assert set(live) == {"type", "face", "probabilities"}
+        assert set(live) == {"type", "face", "quality", "probabilities"}
         emotion = await next_message(socket, "emotion")
     assert emotion["emotion"] in hello["model"]["labels"]
     assert re.search(rf"\d\d:\d\d:\d\d  mood: {emotion['emotion']} \(\d+%\)", terminal.getvalue())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from itertools import pairwise
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -268,3 +269,52 @@ async def test_the_session_says_away_and_back_and_too_dark_in_status(
     finally:
         await session.close()
         store.close()
+
+
+TURNED_FACES = Path(__file__).parent / "data" / "turned_faces"
+
+
+def test_a_head_turned_away_is_still_someone_there_but_is_not_read(fer_sample, model):
+    # A real frontal face is followed, then real turned faces (three-quarter views, profiles)
+    # are where it was: the listener has not left (a box, so no "away"), but the model, which
+    # only knows frontal faces, is not asked, the mood holds, and the result says why. Facing
+    # the camera again, the face is read again.
+    rng = np.random.default_rng(3)
+    base = background(rng)
+    frontal = face_patch(
+        read_gray(next(p for p, label in image_files(fer_sample / "val") if label == 3))
+    )
+
+    def frame(patch_and_mask) -> np.ndarray:
+        return cv2.cvtColor(render(base, *patch_and_mask, (320, 230), rng), cv2.COLOR_BGR2GRAY)
+
+    turned_faces = sorted(TURNED_FACES.glob("*.jpg"))
+    assert len(turned_faces) >= 5
+    kept, frames = 0, 0
+    for path in turned_faces:
+        pipeline, clock = FacePipeline(model), iter(np.arange(0, 100, 0.1))
+        for _ in range(20):
+            pipeline.process(frame(frontal), next(clock))
+        settled = pipeline.tracker.current
+        assert settled is not None
+        turned = face_patch(read_gray(path))
+        for _ in range(30):
+            result = pipeline.process(frame(turned), next(clock))
+            frames += 1
+            if result.quality == "face_turned":
+                kept += 1
+                assert result.box is not None and result.probabilities is None
+            assert result.mood is None or result.quality == "ok"
+        back = [pipeline.process(frame(frontal), next(clock)) for _ in range(10)]
+        assert sum(r.quality == "ok" and r.probabilities is not None for r in back) >= 8
+    assert kept >= 0.7 * frames  # most turned frames are told apart from a face that left
+
+
+def test_frontal_faces_are_rarely_called_turned(face_video):
+    finder, found, turned = FaceFinder(), 0, 0
+    capture = cv2.VideoCapture(str(face_video))
+    while (read := capture.read())[0]:
+        found += finder.find(cv2.cvtColor(read[1], cv2.COLOR_BGR2GRAY)) is not None
+        turned += finder.turned
+    capture.release()
+    assert found >= 50 and turned <= 0.05 * found

@@ -274,10 +274,11 @@ async def _deliver(socket_: web.WebSocketResponse, outbox: asyncio.Queue[str]) -
 
 
 def _live_message(result: FrameResult) -> str:
-    """This frame's face and raw model probabilities, for the page's bars."""
+    """This frame's face, whether it can be read, and its probabilities, for the page's bars."""
     probabilities = None if result.probabilities is None else labelled(result.probabilities)
+    face = result.box is not None
     return json.dumps(
-        {"type": "live", "face": result.box is not None, "probabilities": probabilities}
+        {"type": "live", "face": face, "quality": result.quality, "probabilities": probabilities}
     )
 
 

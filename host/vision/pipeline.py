@@ -1,8 +1,9 @@
 """Frame → face → emotion → calibration → mood: the per-frame work, and the thread that runs it
 live.
 
-A face that cannot be read (too dark, washed out: see quality.py) is not read: the model is
-not run and the mood tracker not fed, so the mood stays as it was, and the result says why.
+A face that cannot be read (too dark, washed out: see quality.py; or turned away, seen only in
+profile: see faces.py) is not read: the model is not run and the mood tracker not fed, so the
+mood stays as it was, and the result says why. A turned face still counts as someone there.
 With nobody in view for `away_after_s`, the watcher is "away": it looks for a face AWAY_FPS
 times a second (every frame it takes is searched, on a smaller copy), and is back at its full
 rate on the first frame with a face.
@@ -83,6 +84,8 @@ class FacePipeline:
             # In the dark no face is found, but that says nothing of whether one is there.
             mood = self.tracker.update(timestamp, None) if quality == "ok" else None
             return FrameResult(timestamp, None, None, mood, quality=quality)
+        if self.finder.turned:
+            return FrameResult(timestamp, box, None, None, quality="face_turned")
         crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
         quality = face_quality(crop)
         if quality != "ok":

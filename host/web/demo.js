@@ -220,7 +220,13 @@ function showLive(live) {
   const list = $("live");
   list.classList.toggle("no-face", !live.probabilities);
   const running = page.status.state === "camera";
-  $("live-note").textContent = !running ? "" : live.probabilities ? "each frame, before smoothing" : "no face in view";
+  // A face that cannot be read says why (too dark, turned away), in the popup's own words.
+  const unreadable = live.quality && live.quality !== "ok" ? notice(live.quality).title : null;
+  $("live-note").textContent = !running
+    ? ""
+    : live.probabilities
+      ? "each frame, before smoothing"
+      : (unreadable ?? (live.face ? "" : "no face in view"));
   for (const row of list.children) {
     const value = live.probabilities ? live.probabilities[row.dataset.emotion] : 0;
     row.querySelector(".fill").style.width = percent(value);
