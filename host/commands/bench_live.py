@@ -97,7 +97,7 @@ def _watch(host, events, video, seconds, away_after_s, spawned, ticks_per_s) -> 
             if event["type"] == "emotion":
                 entry |= {"emotion": event["emotion"], "confidence": event["confidence"]}
             else:
-                entry |= {"state": event["state"], "detail": event.get("detail")}
+                entry |= {key: event.get(key) for key in ("state", "detail", "quality")}
                 if event["state"] == "away" and away_at is None:
                     away_at = at
             log.append(entry)
