@@ -43,7 +43,6 @@ MIN_NEIGHBORS = 5
 MIN_FACE_FRACTION = 0.18  # smallest face searched for, as a fraction of the frame's height
 FULL_DETECT_EVERY = 50  # frames between full-frame detections while a face is tracked
 NO_FACE_DETECT_EVERY = 3  # with no face in view, look for one on every third frame only
-TRACK_FACE_PX = 48  # a search near the last face scales it so that face is about this wide
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,21 @@ class NearSearch:
     size_range: tuple[float, float]  # the face may shrink or grow this much since
     scale_factor: float
     min_neighbors: int
+    face_px: int  # the window is scaled so the last face is about this wide
 
 
 # Tracking: fewer votes suffice where a face just was (fewer dropped frames).
-TRACKING = NearSearch(window=1.4, size_range=(0.75, 1.35), scale_factor=1.15, min_neighbors=3)
+TRACKING = NearSearch(
+    window=1.4, size_range=(0.75, 1.35), scale_factor=1.15, min_neighbors=3, face_px=48
+)
 # A turned face, by the profile cascade: it frames the head smaller and off-centre from where the
 # frontal box was, so the window is wider, the face may be under half the size, and the search is
 # finer. On real turned FER-2013 faces shown where a frontal face was, this keeps 221 of 270
 # frames (150 with the tracking search's values), and calls 9 of the 471 frames with a face in
 # the README's bench video turned (25): `python tests/bench_turned_faces.py --video bench.mp4`.
-TURNED = NearSearch(window=2.2, size_range=(0.4, 1.3), scale_factor=1.08, min_neighbors=2)
+TURNED = NearSearch(
+    window=2.2, size_range=(0.4, 1.3), scale_factor=1.08, min_neighbors=2, face_px=48
+)
 SWITCH_AREA_RATIO = 1.5  # another face must be this much larger to become the primary one
 # Between Haar searches the face is followed by the shift of its picture: where the last search
 # put the box, the frame is shrunk to FOLLOW_PX² and phase-correlated with the same thumbnail
@@ -75,6 +79,9 @@ FOLLOW_PX = 32
 FOLLOW_MIN_RESPONSE = 0.5
 FOLLOW_MAX_SHIFT = 0.25
 FOLLOW_FRAMES_MAX = 9
+# A turned head is searched again (frontal, full frame, then profile) less often: it is not
+# read meanwhile, and facing the screen again is noticed within two seconds.
+FOLLOW_FRAMES_MAX_TURNED = 19
 FOLLOW_DEADBAND_PX = 1.0  # a smaller shift is noise: the box stays where it is
 BOX_BLEND = 0.5  # a new box moves the old one this far towards it...
 BLEND_MIN_IOU = 0.5  # ...while they overlap this much; past that it is a move, taken at once
@@ -158,7 +165,8 @@ class FaceFinder:
         """The primary face in a grayscale frame, or None."""
         self.frames_since_full += 1
         if self.last is not None and self.frames_since_full < FULL_DETECT_EVERY:
-            followed = self._follow(gray) if self.frames_followed < FOLLOW_FRAMES_MAX else None
+            follow_max = FOLLOW_FRAMES_MAX_TURNED if self.turned else FOLLOW_FRAMES_MAX
+            followed = self._follow(gray) if self.frames_followed < follow_max else None
             if followed is not None:
                 self.frames_followed += 1
                 self.last = followed
@@ -258,18 +266,18 @@ class FaceFinder:
         cascade: cv2.CascadeClassifier | None = None,
         mirrored: bool = False,
     ) -> Box | None:
-        """The face inside a window around `last`, found at a scale where it is ~TRACK_FACE_PX
+        """The face inside a window around `last`, found at a scale where it is ~face_px wide
         (by the frontal cascade unless another is given; `mirrored`: in the window flipped)."""
         half = last.w * search.window / 2
         cx, cy = last.x + last.w / 2, last.y + last.h / 2
         x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
         x1, y1 = min(gray.shape[1], int(cx + half)), min(gray.shape[0], int(cy + half))
-        scale = min(1.0, TRACK_FACE_PX / last.w)
+        scale = min(1.0, search.face_px / last.w)
         window = cv2.resize(
             gray[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
         )
-        min_side = round(TRACK_FACE_PX * search.size_range[0])
-        max_side = min(round(TRACK_FACE_PX * search.size_range[1]), *window.shape[:2])
+        min_side = round(search.face_px * search.size_range[0])
+        max_side = min(round(search.face_px * search.size_range[1]), *window.shape[:2])
         if max_side < min_side:
             return None
         if mirrored:
