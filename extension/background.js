@@ -16,6 +16,7 @@ import {
   presence,
   takeTracks,
 } from './player_policy.js';
+import { loadProfileId } from './profile.js';
 import {
   command,
   ERROR_CODE,
@@ -82,18 +83,6 @@ let loadTimer = null;
 let pageReadyAt = 0; // when the player tab's page last said it was ready
 let retryTimer = null;
 let pickedByListener = null; // 'language' or 'mode' just changed in the popup, awaiting its tracks
-
-// People who share a computer each use a Chrome profile, and each profile runs its own copy of
-// this extension (and its own host), but all their hosts share one store. This random id, made
-// once and kept in this profile's storage, tells the host whose calibration to use. Only the
-// local host ever sees it.
-async function loadProfileId() {
-  const { profileId: kept } = await chrome.storage.local.get('profileId');
-  if (kept) return kept;
-  const made = crypto.randomUUID();
-  await chrome.storage.local.set({ profileId: made });
-  return made;
-}
 
 const restored = (async () => {
   profileId = await loadProfileId();

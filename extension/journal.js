@@ -15,6 +15,7 @@ import {
   notice,
   POPUP_ACTION,
 } from './protocol.js';
+import { loadProfileId } from './profile.js';
 
 const $ = (id) => document.getElementById(id);
 const DAY_S = 86400;
@@ -196,7 +197,11 @@ function download(text) {
 function onHostMessage(message) {
   switch (message.type) {
     case EVENT.HELLO:
-      askForWeek();
+      // This host serves only this page: it must know whose journal to show before it is asked.
+      loadProfileId().then((profileId) => {
+        send(command.setProfile(profileId));
+        askForWeek();
+      });
       break;
     case EVENT.JOURNAL:
       journal = message;

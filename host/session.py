@@ -24,7 +24,7 @@ from host.music import (
     languages,
 )
 from host.music.catalog import default_catalog
-from host.music.store import JournalSource, Store
+from host.music.store import OLD_SHARED_PROFILE, JournalSource, Store
 from host.protocol import (
     Calibrate,
     Calibrated,
@@ -88,12 +88,12 @@ QUEUE_LENGTH = 10
 STARTING_EMOTION: Emotion = "neutral"
 # A change of `status.quality` is told once it has held this long (a passing shadow is not).
 QUALITY_HOLD_S = 1.0
-# Before calibrations were kept per browser profile, the one calibration was stored under this
-# name. The first extension profile to say its id adopts it: most computers have one listener,
-# who should not have to calibrate again after an update; where two share one, the other finds
-# none and is offered calibration (and a "Reset" puts right a calibration adopted by the wrong
-# person). The demo, with a fixed profile of its own, never adopts it.
-OLD_SHARED_PROFILE = "default"
+# Before calibrations and journals were kept per browser profile, the one listener's were kept
+# under OLD_SHARED_PROFILE. The first extension profile to say its id adopts them: most computers
+# have one listener, who should not have to calibrate again after an update nor lose their
+# journal; where two share one, the other finds none and is offered calibration (and a "Reset"
+# puts right a calibration adopted by the wrong person). The demo, with a fixed profile of its
+# own, never adopts them.
 # How often the journal's open mood is told it still lasts: a killed host loses at most this.
 JOURNAL_TOUCH_S = 30.0
 JOURNAL_DEFAULT_DAYS = 7
@@ -128,7 +128,8 @@ class Session:
         self.send = send
         self.music = music
         self.store = store  # the calibration and the journal; None keeps neither
-        # Whose calibration is used and kept: None until the extension's `set_profile`.
+        # Whose calibration and journal are used and kept: None until the extension's
+        # `set_profile`.
         self.profile = profile
         self.model_dir = Path(model_dir)
         self.fps = fps
@@ -152,7 +153,8 @@ class Session:
         self._resting_deadline: asyncio.TimerHandle | None = None
         self._progress_sent = 0.0
         self._journal_lock = asyncio.Lock()
-        self._journal_entry: tuple[Emotion, JournalSource] | None = None
+        # The open journal mood: whose, what and from where (its row is `_journal_id`).
+        self._journal_entry: tuple[str, Emotion, JournalSource] | None = None
         self._journal_id: int | None = None
         self._journal_touch: asyncio.Task | None = None
         self._offered: dict[str, TrackInfo] = {}
@@ -534,8 +536,10 @@ class Session:
             self.profile = profile
             self._use_calibration(None)
             if self.store is not None:
-                await asyncio.to_thread(self.store.adopt_calibration, OLD_SHARED_PROFILE, profile)
+                await asyncio.to_thread(self.store.adopt_listener, OLD_SHARED_PROFILE, profile)
             await self._load_calibration()
+            # The mood of this moment is journaled from now on, and for this profile.
+            await self._journal_update()
         await self.send(Calibrated(since=self._calibrated_since))
 
     async def _load_calibration(self) -> None:
@@ -626,21 +630,31 @@ class Session:
 
     # The listener: the mood journal (kept in the store; it never leaves the machine)
 
-    def _journal_now(self) -> tuple[Emotion, JournalSource, float] | None:
-        """The mood the journal should be in now: by hand, or the camera's while it watches."""
+    # Until `set_profile`, nothing is journaled: the host does not know whose journal it would be,
+    # and a guess would put one person's moods in another's journal. The extension sends
+    # set_profile first thing after hello, and the camera starts only after hello, so no camera
+    # mood comes before it; a mood chosen by hand in that moment (or kept from before) is
+    # journaled from set_profile on, and a track whose `played` came before it is not journaled
+    # (a host from before profiles that never hears set_profile journals nothing).
+    def _journal_now(self) -> tuple[str, Emotion, JournalSource, float] | None:
+        """The mood the journal should be in now, and whose: by hand, or the camera's while it
+        watches."""
+        if self.profile is None:
+            return None
         if self.override is not None:
-            return self.override, "hand", 1.0
+            return self.profile, self.override, "hand", 1.0
         mood = self.camera_mood
         if self.watcher is not None and mood is not None and mood.emotion is not None:
-            return mood.emotion, "camera", mood.confidence
+            return self.profile, mood.emotion, "camera", mood.confidence
         return None
 
     async def _journal_update(self) -> None:
-        """End the journal's mood if it changed, and start the new one."""
+        """End the journal's mood if it changed (or is now another profile's), and start the new
+        one."""
         if self.store is None:
             return
         now = self._journal_now()
-        key = None if now is None else (now[0], now[1])
+        key = None if now is None else now[:3]
         async with self._journal_lock:
             if key == self._journal_entry:
                 return
@@ -649,9 +663,9 @@ class Session:
                 await asyncio.to_thread(self.store.extend_mood, self._journal_id, at)
             self._journal_entry, self._journal_id = key, None
             if now is not None:
-                emotion, source, confidence = now
+                profile, emotion, source, confidence = now
                 self._journal_id = await asyncio.to_thread(
-                    self.store.start_mood, emotion, round(confidence, 4), source, at
+                    self.store.start_mood, profile, emotion, round(confidence, 4), source, at
                 )
 
     async def _touch_journal(self) -> None:
@@ -662,31 +676,43 @@ class Session:
                     await asyncio.to_thread(self.store.extend_mood, self._journal_id)
 
     async def _journal_played(self, video_id: str) -> None:
-        if self.store is None:
-            return
+        if self.store is None or self.profile is None:
+            return  # see _journal_now
         info = self._offered.get(video_id)
         await asyncio.to_thread(
             self.store.add_played,
+            self.profile,
             video_id,
             info.title if info else "",
             info.artists if info else (),
             self.emotion or STARTING_EMOTION,
         )
 
-    async def _journal_store(self) -> Store | None:
+    async def _journal_store(self, asked: str) -> tuple[Store, str] | None:
+        """The store and whose journal to answer `asked` from, or None after telling why not."""
         if self.store is None:
             await self._error(
                 "journal_error", "This session keeps no journal (it was started without a store)."
             )
-        return self.store
+            return None
+        if self.profile is None:
+            await self._error(
+                "journal_error",
+                f"{asked} came before set_profile, so the host does not know whose journal it "
+                "is: the extension and the moodtune program differ in version. Install moodtune "
+                "again, then reload the extension.",
+            )
+            return None
+        return self.store, self.profile
 
     async def _send_journal(self, since: float | None, until: float | None) -> None:
-        store = await self._journal_store()
-        if store is None:
+        found = await self._journal_store("get_journal")
+        if found is None:
             return
+        store, profile = found
         until = time.time() if until is None else until
         since = until - JOURNAL_DEFAULT_DAYS * 86400 if since is None else since
-        journal = await asyncio.to_thread(store.journal, since, until)
+        journal = await asyncio.to_thread(store.journal, profile, since, until)
         moods = tuple(
             JournalMood(
                 emotion=m.emotion,
@@ -714,20 +740,22 @@ class Session:
         )
 
     async def _export_journal(self) -> None:
-        store = await self._journal_store()
-        if store is None:
+        found = await self._journal_store("export_journal")
+        if found is None:
             return
-        text = await asyncio.to_thread(store.journal_csv)
+        store, profile = found
+        text = await asyncio.to_thread(store.journal_csv, profile)
         parts = [text[i : i + EXPORT_PART_CHARS] for i in range(0, len(text), EXPORT_PART_CHARS)]
         for index, part in enumerate(parts):
             await self.send(JournalExport(part=index, parts=len(parts), csv=part))
 
     async def _delete_journal(self) -> None:
-        store = await self._journal_store()
-        if store is None:
+        found = await self._journal_store("delete_journal")
+        if found is None:
             return
+        store, profile = found
         async with self._journal_lock:
-            await asyncio.to_thread(store.forget_listener)
+            await asyncio.to_thread(store.forget_listener, profile)
             # This moment's mood is not written again: the journal starts at the next one.
             self._journal_id = None
         self._end_resting()
@@ -736,10 +764,11 @@ class Session:
         await self.send(JournalDeleted())
 
     async def _set_retention(self, days: int) -> None:
-        store = await self._journal_store()
-        if store is None:
+        found = await self._journal_store("set_retention")
+        if found is None:
             return
-        await asyncio.to_thread(store.set_journal_retention, days)
+        store, profile = found
+        await asyncio.to_thread(store.set_journal_retention, profile, days)
         await self._send_journal(None, None)
 
 

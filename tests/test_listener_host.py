@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from test_journal import OLD_MADE_AT, old_store
 from test_native_host import HostProcess
 
 from host.music.store import DB_NAME, Store
@@ -232,7 +233,7 @@ def test_the_journal_records_moods_and_plays_and_deletes_for_real(tmp_path, vide
     data = tmp_path / "data"
     host = HostProcess(data)
     try:
-        host.wait_for("hello")
+        serve(host, profile_id())
         host.send({"type": "override_mood", "emotion": "happy"})
         host.wait_for("emotion", emotion="happy")
         host.send({"type": "played", "video_id": "abcdef12345"})
@@ -270,3 +271,111 @@ def test_the_journal_records_moods_and_plays_and_deletes_for_real(tmp_path, vide
     with sqlite3.connect(data / DB_NAME) as db:
         assert db.execute("SELECT count(*) FROM journal_moods").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
+
+
+def journal_of(host: HostProcess) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (emotion, source) of each mood in `host`'s profile's journal, and its tracks."""
+    host.send({"type": "get_journal"})
+    journal = host.wait_for("journal")
+    return [(m["emotion"], m["source"]) for m in journal["moods"]], [
+        t["video_id"] for t in journal["tracks"]
+    ]
+
+
+def test_two_browser_profiles_on_one_computer_each_see_and_delete_only_their_own_journal(
+    tmp_path,
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    anna, ben = profile_id(), profile_id()
+    resting = Calibration.from_resting(np.full((20, 7), 1 / 7), made_at=1_700_000_000.0)
+    store = Store(data / DB_NAME)
+    for profile in (anna, ben):
+        store.save_calibration(profile, resting.to_json(), resting.made_at)
+    store.close()
+    annas, bens = HostProcess(data), HostProcess(data)  # each profile runs its own host
+    try:
+        serve(annas, anna)
+        serve(bens, ben)
+        annas.send({"type": "override_mood", "emotion": "sad"})
+        annas.wait_for("emotion", emotion="sad")
+        annas.send({"type": "played", "video_id": "annasong001"})
+        bens.send({"type": "override_mood", "emotion": "angry"})
+        bens.wait_for("emotion", emotion="angry")
+        bens.send({"type": "played", "video_id": "bensong0001"})
+        assert journal_of(annas) == ([("sad", "hand")], ["annasong001"])
+        assert journal_of(bens) == ([("angry", "hand")], ["bensong0001"])
+        bens.send({"type": "export_journal"})
+        exported = bens.wait_for("journal_export")["csv"]
+        assert "bensong0001" in exported and "annasong001" not in exported
+        assert "sad" not in exported
+        bens.send({"type": "delete_journal"})
+        bens.wait_for("journal_deleted")
+        assert journal_of(bens) == ([], [])
+        assert journal_of(annas) == ([("sad", "hand")], ["annasong001"]), "Anna's is kept"
+    finally:
+        annas.close_stdin_and_wait()
+        bens.close_stdin_and_wait()
+    assert calibration_rows(data) == {anna: resting.made_at}, "Ben's delete forgets Ben's only"
+    # The options page's journal runs a host of its own: it shows the same profile's journal.
+    page = HostProcess(data)
+    try:
+        serve(page, anna)
+        assert journal_of(page) == ([("sad", "hand")], ["annasong001"])
+    finally:
+        page.close_stdin_and_wait()
+
+
+def test_nothing_is_journaled_or_shown_before_the_host_knows_whose_journal_it_is(tmp_path):
+    data = tmp_path / "data"
+    host = HostProcess(data)
+    profile = profile_id()
+    try:
+        host.wait_for("hello")
+        host.send({"type": "override_mood", "emotion": "happy"})  # chosen before set_profile
+        host.wait_for("emotion", emotion="happy")
+        host.send({"type": "played", "video_id": "early000001"})
+        for asked in ("get_journal", "export_journal", "delete_journal"):
+            host.send({"type": asked})
+            error = host.wait_for("error")
+            assert (
+                error["code"] == "journal_error"
+                and f"{asked} came before set_profile" in (error["message"])
+            )
+        host.send({"type": "set_retention", "days": 7})
+        assert host.wait_for("error")["code"] == "journal_error"
+        told = time.time()
+        host.send({"type": "set_profile", "profile": profile})
+        host.wait_for("calibrated")
+        host.send({"type": "get_journal"})
+        journal = host.wait_for("journal")
+        [mood] = journal["moods"]
+        assert mood["emotion"] == "happy" and mood["start"] >= told, "journaled from set_profile"
+        assert journal["tracks"] == [] and journal["retention_days"] == 30
+    finally:
+        host.close_stdin_and_wait()
+    with sqlite3.connect(data / DB_NAME) as db:
+        owners = {row[0] for row in db.execute("SELECT profile FROM journal_moods")}
+        assert owners == {profile}
+        assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
+
+
+def test_the_first_profile_to_connect_after_an_update_keeps_the_old_journal(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    old_store(data / DB_NAME, time.time())  # a store from before journals were per profile
+    first, second = profile_id(), profile_id()
+    host = HostProcess(data)
+    try:
+        assert serve(host, first) == OLD_MADE_AT, "the old calibration comes with it"
+        assert journal_of(host) == ([("sad", "camera")], ["abcdef12345"])
+        host.send({"type": "export_journal"})
+        assert "Old favourite" in host.wait_for("journal_export")["csv"]
+    finally:
+        host.close_stdin_and_wait()
+    host = HostProcess(data)
+    try:
+        assert serve(host, second) is None
+        assert journal_of(host) == ([], [])
+    finally:
+        host.close_stdin_and_wait()

@@ -100,11 +100,11 @@ def test_scores_saturate_so_old_habits_can_be_unlearned(store):
 def test_an_old_shared_calibration_is_adopted_once_and_never_over_a_profiles_own(store):
     store.save_calibration("default", {"made_at": 1.0}, 1.0)
     store.save_calibration("ben", {"made_at": 2.0}, 2.0)
-    store.adopt_calibration("default", "ben")
+    store.adopt_listener("default", "ben")
     assert store.calibration("ben") == {"made_at": 2.0}, "Ben keeps his own"
     assert store.calibration("default") == {"made_at": 1.0}
-    store.adopt_calibration("default", "anna")
-    store.adopt_calibration("default", "carl")
+    store.adopt_listener("default", "anna")
+    store.adopt_listener("default", "carl")
     assert store.calibration("anna") == {"made_at": 1.0}
     assert store.calibration("default") is None and store.calibration("carl") is None
 

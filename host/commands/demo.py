@@ -36,8 +36,8 @@ from host.vision.emotion import MODEL_DIR
 
 SAMPLE_VIDEO = PACKAGE_DIR / "data" / "sample.mp4"
 SAMPLE_ALIAS = "sample"
-# The demo page is no browser profile's extension: its calibration is its own, beside theirs
-# in the same store (an extension's profile id, a random UUID, can never be this).
+# The demo page is no browser profile's extension: its calibration and journal are its own, beside
+# theirs in the same store (an extension's profile id, a random UUID, can never be this).
 DEMO_PROFILE = "demo"
 
 

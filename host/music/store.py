@@ -5,12 +5,15 @@ decides what is fresh), the play history, which artists a track has, like/skip s
 emotion and the tracks the listener's player could not play; and, about the listener, their
 face calibration and their mood journal (settled moods and the tracks played for them, kept for
 the retention they choose; nothing of it leaves the machine, and `forget_listener` deletes it
-for real). Every write is one transaction. A file SQLite cannot read is moved aside and a fresh
-one is built in its place, with a warning on the log: losing the cache must never stop the
-music. A file that cannot be opened or written at all (a folder in its place, a read-only or
-full disk, another program holding its lock) degrades the store to memory: what the file still
-held is copied in when it can be read, the rest of the session works from memory, and `problem`
-(and the `on_problem` listener, once) says what happened.
+for real). People who share a computer share this file, one Chrome profile each: the calibration,
+the journal and its retention are kept per profile, and each profile reads and deletes only its
+own (play history and likes are the computer's). Every write is one transaction. A file SQLite
+cannot read is moved aside and a fresh one is built in its place, with a warning on the log:
+losing the cache must never stop the music. A file from an older moodtune is migrated in place,
+its rows kept. A file that cannot be opened or written at all (a folder in its place, a
+read-only or full disk, another program holding its lock) degrades the store to memory: what the
+file still held is copied in when it can be read, the rest of the session works from memory, and
+`problem` (and the `on_problem` listener, once) says what happened.
 
 The music worker and the session (for the calibration and the journal) use it from their own
 threads, so the one connection is shared under a lock.
@@ -42,8 +45,17 @@ KEEP_S = 90 * 86400
 #: Like/skip scores saturate here, so old habits can still be unlearned.
 SCORE_LIMIT = 5.0
 
+#: Before the calibration and the journal were kept per browser profile, the one listener's were
+#: stored under this name (an old file's journal rows are labelled with it when it is migrated).
+#: The first profile to connect adopts them (`adopt_listener`).
+OLD_SHARED_PROFILE = "default"
+
 #: How long the mood journal keeps its rows unless the listener chooses otherwise.
 JOURNAL_RETENTION_DAYS = 30
+#: The settings key of a profile's journal retention is this and the profile's name.
+_RETENTION_KEY = "journal_retention_days:"
+#: Where the one retention of a file from before profiles was kept.
+_OLD_RETENTION_KEY = "journal_retention_days"
 JOURNAL_RETENTION_RANGE = (1, 365)
 #: The most journal rows one query answers with (a week of moods is a few hundred).
 JOURNAL_ROWS_LIMIT = 5000
@@ -69,7 +81,24 @@ HistoryEvent = Literal["offered", "played"]
 JournalSource = Literal["camera", "hand"]
 T = TypeVar("T")
 
-_SCHEMA = """
+_JOURNAL_MOODS = """(
+    id INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    emotion TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('camera', 'hand')),
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL
+)"""
+_JOURNAL_TRACKS = """(
+    profile TEXT NOT NULL,
+    video_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    artists TEXT NOT NULL,
+    emotion TEXT NOT NULL,
+    played_at REAL NOT NULL
+)"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -106,23 +135,10 @@ CREATE TABLE IF NOT EXISTS calibration (
     value TEXT NOT NULL,
     made_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS journal_moods (
-    id INTEGER PRIMARY KEY,
-    emotion TEXT NOT NULL,
-    confidence REAL NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('camera', 'hand')),
-    started_at REAL NOT NULL,
-    ended_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS journal_moods_by_time ON journal_moods (started_at);
-CREATE TABLE IF NOT EXISTS journal_tracks (
-    video_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    artists TEXT NOT NULL,
-    emotion TEXT NOT NULL,
-    played_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS journal_tracks_by_time ON journal_tracks (played_at);
+CREATE TABLE IF NOT EXISTS journal_moods {_JOURNAL_MOODS};
+CREATE INDEX IF NOT EXISTS journal_moods_by_profile ON journal_moods (profile, started_at);
+CREATE TABLE IF NOT EXISTS journal_tracks {_JOURNAL_TRACKS};
+CREATE INDEX IF NOT EXISTS journal_tracks_by_profile ON journal_tracks (profile, played_at);
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -136,15 +152,23 @@ _LAYOUT = {
     "track_scores": {"video_id", "emotion", "score"},
     "artist_scores": {"artist", "emotion", "score"},
     "calibration": {"profile", "value", "made_at"},
-    "journal_moods": {"id", "emotion", "confidence", "source", "started_at", "ended_at"},
-    "journal_tracks": {"video_id", "title", "artists", "emotion", "played_at"},
+    "journal_moods": {"id", "profile", "emotion", "confidence", "source", "started_at", "ended_at"},
+    "journal_tracks": {"profile", "video_id", "title", "artists", "emotion", "played_at"},
     "settings": {"key", "value"},
     "unplayable": {"video_id", "at"},
 }
-# What `forget_listener` deletes: everything about the listener. The music cache and the
-# artists of tracks are YouTube Music's public listings and stay.
-_LISTENER_TABLES = (
-    "journal_moods", "journal_tracks", "calibration", "history", "track_scores", "artist_scores",
+#: The journal tables of a file from before profiles (moodtune 0.1.0 until profiles), with the
+#: columns they had then: `_migrate` rebuilds them with each row's profile.
+_OLD_LAYOUT = {
+    "journal_moods": {"id", "emotion", "confidence", "source", "started_at", "ended_at"},
+    "journal_tracks": {"video_id", "title", "artists", "emotion", "played_at"},
+}
+# What `forget_listener` deletes besides the profile's journal and calibration: what the listener
+# played and liked. Those are the computer's, not one profile's (the recommender learns from
+# them for everyone), and the listener's part in them cannot be told apart, so they go whole.
+# The music cache and the artists of tracks are YouTube Music's public listings and stay.
+_SHARED_LISTENING_TABLES = (
+    "history", "track_scores", "artist_scores",
     "unplayable",  # which tracks their player reached, so part of what they listened to
 )  # fmt: skip
 
@@ -350,36 +374,61 @@ class Store:
         )
         return None if row is None else json.loads(row[0])
 
-    def adopt_calibration(self, old: str, new: str) -> None:
-        """Move `old`'s calibration to `new`, unless `new` has one already. One statement, so of
-        two hosts adopting at once (two browser profiles starting), one gets it."""
-        self._write(
-            lambda c: c.execute(
+    def forget_calibration(self, profile: str) -> None:
+        self._write(lambda c: c.execute("DELETE FROM calibration WHERE profile = ?", (profile,)))
+
+    def adopt_listener(self, old: str, new: str) -> None:
+        """Give `new` what `old` holds about the listener: its calibration (unless `new` made
+        one of its own), its journal and the journal's retention (the journal goes with the
+        calibration, so one person's history and resting face stay together; with no old
+        calibration, the journal goes to the first to ask). One transaction that takes the write
+        lock first, so of two hosts adopting at once (two browser profiles starting), one gets
+        everything and the other nothing."""
+
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("BEGIN IMMEDIATE")
+            c.execute(
                 "UPDATE calibration SET profile = ? WHERE profile = ? "
                 "AND NOT EXISTS (SELECT 1 FROM calibration WHERE profile = ?)",
                 (new, old, new),
             )
-        )
+            if c.execute("SELECT 1 FROM calibration WHERE profile = ?", (old,)).fetchone():
+                return  # `new` has its own: the old listener's things wait for another profile
+            for table in ("journal_moods", "journal_tracks"):  # names, never input
+                c.execute(f"UPDATE {table} SET profile = ? WHERE profile = ?", (new, old))
+            # A retention `new` chose itself wins over the old one.
+            c.execute(
+                "UPDATE OR IGNORE settings SET key = ? WHERE key = ?",
+                (_RETENTION_KEY + new, _RETENTION_KEY + old),
+            )
+            c.execute("DELETE FROM settings WHERE key = ?", (_RETENTION_KEY + old,))
 
-    def forget_calibration(self, profile: str) -> None:
-        self._write(lambda c: c.execute("DELETE FROM calibration WHERE profile = ?", (profile,)))
+        self._write(work)
 
-    # journal: settled moods and the tracks played for them, kept for the retention chosen
+    # journal: settled moods and the tracks played for them, per profile, kept for the
+    # retention that profile chose
 
     def start_mood(
-        self, emotion: str, confidence: float, source: JournalSource, at: float | None = None
+        self,
+        profile: str,
+        emotion: str,
+        confidence: float,
+        source: JournalSource,
+        at: float | None = None,
     ) -> int:
-        """A new settled mood, lasting no time yet; its id, for `extend_mood`."""
+        """A new settled mood in `profile`'s journal, lasting no time yet; its id, for
+        `extend_mood`."""
         when = time.time() if at is None else at
 
         def work(c: sqlite3.Connection) -> int:
             with c:
                 cursor = c.execute(
-                    "INSERT INTO journal_moods (emotion, confidence, source, started_at, ended_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (emotion, confidence, source, when, when),
+                    "INSERT INTO journal_moods "
+                    "(profile, emotion, confidence, source, started_at, ended_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (profile, emotion, confidence, source, when, when),
                 )
-                _prune_journal(c, time.time())
+                _prune_journal(c, time.time(), profile)
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
@@ -397,6 +446,7 @@ class Store:
 
     def add_played(
         self,
+        profile: str,
         video_id: str,
         title: str,
         artists: Sequence[str],
@@ -408,50 +458,55 @@ class Store:
 
         def work(c: sqlite3.Connection) -> None:
             c.execute(
-                "INSERT INTO journal_tracks (video_id, title, artists, emotion, played_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (video_id, title, artists_text, emotion, when),
+                "INSERT INTO journal_tracks "
+                "(profile, video_id, title, artists, emotion, played_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (profile, video_id, title, artists_text, emotion, when),
             )
-            _prune_journal(c, time.time())
+            _prune_journal(c, time.time(), profile)
 
         self._write(work)
 
-    def journal(self, since: float, until: float) -> Journal:
-        """The moods overlapping [since, until] and the tracks played in it."""
+    def journal(self, profile: str, since: float, until: float) -> Journal:
+        """`profile`'s moods overlapping [since, until] and the tracks played in it."""
 
         def work(c: sqlite3.Connection) -> Journal:
             moods = c.execute(
                 "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods "
-                "WHERE started_at <= ? AND ended_at >= ? "
+                "WHERE profile = ? AND started_at <= ? AND ended_at >= ? "
                 "ORDER BY started_at LIMIT ?",
-                (until, since, JOURNAL_ROWS_LIMIT),
+                (profile, until, since, JOURNAL_ROWS_LIMIT),
             ).fetchall()
             tracks = c.execute(
                 "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks "
-                "WHERE played_at BETWEEN ? AND ? ORDER BY played_at LIMIT ?",
-                (since, until, JOURNAL_ROWS_LIMIT),
+                "WHERE profile = ? AND played_at BETWEEN ? AND ? ORDER BY played_at LIMIT ?",
+                (profile, since, until, JOURNAL_ROWS_LIMIT),
             ).fetchall()
             return Journal(
                 [MoodEntry(*row) for row in moods],
                 [PlayedTrack(v, t, tuple(json.loads(a)), e, at) for v, t, a, e, at in tracks],
-                _retention_days(c),
+                _retention_days(c, profile),
             )
 
         return self._run(work)
 
-    def journal_csv(self) -> str:
-        """The whole journal as CSV (one row per mood and per track, in time order)."""
+    def journal_csv(self, profile: str) -> str:
+        """`profile`'s whole journal as CSV (one row per mood and per track, in time order)."""
 
         def work(c: sqlite3.Connection) -> str:
             timed = [
                 (start, ("mood", e, f"{conf:.3f}", s, _iso(start), _iso(end), "", "", ""))
                 for e, conf, s, start, end in c.execute(
-                    "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods"
+                    "SELECT emotion, confidence, source, started_at, ended_at FROM journal_moods "
+                    "WHERE profile = ?",
+                    (profile,),
                 )
             ] + [
                 (at, ("track", e, "", "", _iso(at), "", t, "; ".join(json.loads(a)), v))
                 for v, t, a, e, at in c.execute(
-                    "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks"
+                    "SELECT video_id, title, artists, emotion, played_at FROM journal_tracks "
+                    "WHERE profile = ?",
+                    (profile,),
                 )
             ]
             timed.sort(key=lambda pair: pair[0])
@@ -463,30 +518,33 @@ class Store:
 
         return self._run(work)
 
-    def set_journal_retention(self, days: int) -> None:
+    def set_journal_retention(self, profile: str, days: int) -> None:
         low, high = JOURNAL_RETENTION_RANGE
         if not low <= days <= high:
             raise ValueError(f"the journal keeps between {low} and {high} days, not {days}")
 
         def work(c: sqlite3.Connection) -> None:
             c.execute(
-                "INSERT OR REPLACE INTO settings (key, value) VALUES ('journal_retention_days', ?)",
-                (str(days),),
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                (_RETENTION_KEY + profile, str(days)),
             )
-            _prune_journal(c, time.time())
+            _prune_journal(c, time.time(), profile)
 
         self._write(work)
 
-    def journal_retention_days(self) -> int:
-        return self._run(_retention_days)
+    def journal_retention_days(self, profile: str) -> int:
+        return self._run(lambda c: _retention_days(c, profile))
 
-    def forget_listener(self) -> None:
-        """Delete the journal, the calibration, play history and likes, and rewrite the file so
-        the deleted rows are gone from it (and from its write-ahead log), not just unlinked."""
+    def forget_listener(self, profile: str) -> None:
+        """Delete `profile`'s journal and calibration, and the computer's play history and
+        likes; then rewrite the file so the deleted rows are gone from it (and from its
+        write-ahead log), not just unlinked. Other profiles' journals and calibrations stay."""
 
         def work(c: sqlite3.Connection) -> None:
             with c:
-                for table in _LISTENER_TABLES:
+                for table in ("journal_moods", "journal_tracks", "calibration"):
+                    c.execute(f"DELETE FROM {table} WHERE profile = ?", (profile,))
+                for table in _SHARED_LISTENING_TABLES:
                     c.execute(f"DELETE FROM {table}")  # names from the tuple above, not input
             c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             c.execute("VACUUM")
@@ -510,6 +568,7 @@ class Store:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
+                _migrate(conn)
                 conn.executescript(_SCHEMA)
                 cutoff = time.time() - KEEP_S
                 with conn:
@@ -520,7 +579,8 @@ class Store:
                     conn.execute("DELETE FROM unplayable WHERE at < ?", (cutoff,))
                     _prune_journal(conn, time.time())
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or not _has_schema(conn):
+                # A file still to be migrated cannot be used as it is: from memory, then.
+                if "locked" not in str(exc) or not _is_current(conn):
                     raise _Unwritable(conn, exc) from exc
                 # Another program is writing right now: tidying up can wait for a later start.
                 log.info("moodtune store %s is busy; old rows are kept for now", self.path)
@@ -545,6 +605,7 @@ class Store:
                 readable.execute(f"PRAGMA busy_timeout = {int(COPY_S * 1000)}")
                 readable.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 readable.backup(memory, progress=_within(COPY_S))
+                _migrate(memory)
                 copied = _has_schema(memory)
             except sqlite3.Error:
                 pass
@@ -625,16 +686,61 @@ def _bump(
     )
 
 
-def _retention_days(c: sqlite3.Connection) -> int:
-    row = c.execute("SELECT value FROM settings WHERE key = 'journal_retention_days'").fetchone()
+def _retention_days(c: sqlite3.Connection, profile: str) -> int:
+    row = c.execute(
+        "SELECT value FROM settings WHERE key = ?", (_RETENTION_KEY + profile,)
+    ).fetchone()
     return int(row[0]) if row else JOURNAL_RETENTION_DAYS
 
 
-def _prune_journal(c: sqlite3.Connection, now: float) -> None:
-    """Drop journal rows older than the retention the listener chose."""
-    cutoff = now - _retention_days(c) * 86400
-    c.execute("DELETE FROM journal_moods WHERE ended_at < ?", (cutoff,))
-    c.execute("DELETE FROM journal_tracks WHERE played_at < ?", (cutoff,))
+def _prune_journal(c: sqlite3.Connection, now: float, profile: str | None = None) -> None:
+    """Drop `profile`'s journal rows older than the retention it chose; with no profile, every
+    profile's, each by its own retention."""
+    for table, end in (("journal_moods", "ended_at"), ("journal_tracks", "played_at")):
+        # table and column from this tuple, never from input
+        c.execute(
+            f"DELETE FROM {table} WHERE (?1 IS NULL OR profile = ?1) AND {end} < ?2 - 86400 * "
+            "coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?3 || profile), ?4)",
+            (profile, now, _RETENTION_KEY, JOURNAL_RETENTION_DAYS),
+        )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file from before profiles up to date, keeping its rows: its journal rows and
+    retention become OLD_SHARED_PROFILE's, for the first profile to adopt. One transaction that
+    takes the write lock before it looks, so of two hosts opening the old file at once, one
+    migrates it and the other finds it done. A file that needs nothing is not written."""
+    if not any(_columns(conn, table) == old for table, old in _OLD_LAYOUT.items()):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table, definition, old_columns in (
+            ("journal_moods", _JOURNAL_MOODS, "id, emotion, confidence, source, started_at, "
+             "ended_at"),
+            ("journal_tracks", _JOURNAL_TRACKS, "video_id, title, artists, emotion, played_at"),
+        ):  # fmt: skip
+            if _columns(conn, table) != _OLD_LAYOUT[table]:
+                continue
+            conn.execute(f"CREATE TABLE {table}_migrated {definition}")
+            conn.execute(
+                f"INSERT INTO {table}_migrated (profile, {old_columns}) "
+                f"SELECT ?, {old_columns} FROM {table}",
+                (OLD_SHARED_PROFILE,),
+            )
+            conn.execute(f"DROP TABLE {table}")  # its old index goes with it
+            conn.execute(f"ALTER TABLE {table}_migrated RENAME TO {table}")
+        conn.execute(
+            "UPDATE OR IGNORE settings SET key = ? WHERE key = ?",
+            (_RETENTION_KEY + OLD_SHARED_PROFILE, _OLD_RETENTION_KEY),
+        )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def _iso(at: float) -> str:
@@ -653,8 +759,8 @@ class _Unwritable(sqlite3.OperationalError):
 def _check_layout(conn: sqlite3.Connection) -> None:
     """Raise (as corruption, so the file is moved aside) if a table has other columns."""
     for table, columns in _LAYOUT.items():
-        found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if found and found != columns:
+        found = _columns(conn, table)
+        if found and found != columns and found != _OLD_LAYOUT.get(table):
             raise sqlite3.DatabaseError(
                 f"its {table} table has columns {', '.join(sorted(found))}, not moodtune's"
             )
@@ -663,6 +769,11 @@ def _check_layout(conn: sqlite3.Connection) -> None:
 def _has_schema(conn: sqlite3.Connection) -> bool:
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     return set(_LAYOUT) <= names
+
+
+def _is_current(conn: sqlite3.Connection) -> bool:
+    """Every table is there, with this version's columns."""
+    return all(_columns(conn, table) == columns for table, columns in _LAYOUT.items())
 
 
 def _within(seconds: float) -> Callable[[int, int, int], None]:

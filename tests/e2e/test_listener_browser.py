@@ -25,6 +25,7 @@ from training.videos import make_video
 
 REPO = Path(__file__).resolve().parents[2]
 PEOPLE = REPO / "tests" / "data" / "faces_by_person"
+OTHER_PROFILE = "5d2f9c1e-7a3b-4e6d-8f10-2b4c6d8e0a13"
 
 
 @pytest.fixture(scope="module")
@@ -143,17 +144,22 @@ def fill_journal(data_dir: Path) -> float:
     """Half an hour of moods and two tracks, early today; when it starts."""
     store = Store(data_dir / DB_NAME)
     morning = time.mktime((*time.localtime()[:3], 0, 1, 0, 0, 0, -1))  # 00:01 today
-    calm = store.start_mood("neutral", 0.7, "camera", at=morning)
+    # As a store from before calibrations and journals were per profile kept them: the first
+    # profile to connect adopts them.
+    mine = OLD_SHARED_PROFILE
+    calm = store.start_mood(mine, "neutral", 0.7, "camera", at=morning)
     store.extend_mood(calm, at=morning + 1200)
-    happy = store.start_mood("happy", 1.0, "hand", at=morning + 1200)
+    happy = store.start_mood(mine, "happy", 1.0, "hand", at=morning + 1200)
     store.extend_mood(happy, at=morning + 1800)
-    store.add_played("abcdef12345", "Morning Song", ["The Larks"], "happy", at=morning + 1300)
-    store.add_played("bcdefg23456", "Second Song", ["The Owls"], "happy", at=morning + 1500)
+    store.add_played(mine, "abcdef12345", "Morning Song", ["The Larks"], "happy", at=morning + 1300)
+    store.add_played(mine, "bcdefg23456", "Second Song", ["The Owls"], "happy", at=morning + 1500)
     offsets = [0.5, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]
-    # As a store from before calibrations were per profile kept it: the first profile adopts it.
-    store.save_calibration(
-        OLD_SHARED_PROFILE, {"offsets": offsets, "made_at": morning, "frames": 50}, morning
-    )
+    store.save_calibration(mine, {"offsets": offsets, "made_at": morning, "frames": 50}, morning)
+    # Another Chrome profile's on this computer: never shown here, nor deleted from here.
+    sad = store.start_mood(OTHER_PROFILE, "sad", 0.8, "camera", at=morning + 60)
+    store.extend_mood(sad, at=morning + 3600)
+    store.add_played(OTHER_PROFILE, "cdefgh34567", "Their Song", ["Them"], "sad", at=morning + 90)
+    store.save_calibration(OTHER_PROFILE, {"offsets": offsets, "made_at": 1.0, "frames": 50}, 1.0)
     store.close()
     return morning
 
@@ -181,6 +187,7 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
     played = page.get_by_role("list", name="Tracks played that day")
     expect(played).to_contain_text("Morning Song")
     expect(played).to_contain_text("The Larks · for happy")
+    expect(played).not_to_contain_text("Their Song")
     week = page.get_by_role("list", name="Time per mood, day by day").get_by_role("listitem")
     expect(week).to_have_count(7)
     expect(week.last).to_have_attribute("aria-label", re.compile("Happy 10 min, Neutral 20 min"))
@@ -207,10 +214,12 @@ def test_the_journal_shows_the_day_and_week_exports_and_deletes(launch_moodtune,
     # The calibration went too, in the host that watches the camera as well.
     expect(popup.locator("#calibration-card")).to_be_hidden()
     with sqlite3.connect(data_dir / DB_NAME) as db:
-        assert db.execute("SELECT count(*) FROM journal_moods").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM journal_tracks").fetchone()[0] == 0
+        owners = ("SELECT DISTINCT profile FROM journal_moods UNION "
+                  "SELECT DISTINCT profile FROM journal_tracks UNION "
+                  "SELECT profile FROM calibration")  # fmt: skip
+        assert {row[0] for row in db.execute(owners)} == {OTHER_PROFILE}, "theirs stays"
     on_disk = b"".join(p.read_bytes() for p in data_dir.iterdir() if p.name.startswith(DB_NAME))
-    assert b"Morning Song" not in on_disk
+    assert b"Morning Song" not in on_disk and b"Their Song" in on_disk
 
 
 def test_the_demo_page_calibrates_too(playwright_instance, tmp_path, resting_face_video):
