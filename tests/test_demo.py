@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -136,6 +137,31 @@ async def test_the_demo_keeps_a_calibration_of_its_own_beside_the_browser_profil
     store.save_calibration(DEMO_PROFILE, saved_calibration(300.0), 300.0)
     assert await demo_says() == 300.0
     assert {p: store.calibration(p)["made_at"] for p in others} == others
+    store.close()
+
+
+async def test_the_demo_keeps_a_journal_of_its_own_beside_the_browser_profiles(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / DB_NAME)
+    browser_profile = "0b5e2a44-3c1d-4f0e-9a77-2d6c8e1f4b90"
+    store.add_played(browser_profile, "abcdef12345", "Their Song", ["Them"], "sad")
+    async with (
+        running_demo(None, music=None, model_dir=model_dir, out=io.StringIO(), store=store) as t,
+        aiohttp.ClientSession() as http,
+        http.ws_connect(address(t, "/ws")) as socket,
+    ):
+        await next_message(socket, "hello")
+        await socket.send_json({"type": "override_mood", "emotion": "surprise"})
+        await next_message(socket, "emotion")
+        await socket.send_json({"type": "get_journal"})
+        journal = await next_message(socket, "journal")
+    assert [m["emotion"] for m in journal["moods"]] == ["surprise"]
+    assert journal["tracks"] == [], "a browser profile's journal is not the demo's"
+    now = time.time() + 1
+    assert [m.emotion for m in store.journal(DEMO_PROFILE, 0, now).moods] == ["surprise"]
+    assert store.journal(browser_profile, 0, now).moods == []
+    assert [t.title for t in store.journal(browser_profile, 0, now).tracks] == ["Their Song"]
     store.close()
 
 
