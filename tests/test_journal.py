@@ -8,6 +8,7 @@ import json
 import sqlite3
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -352,4 +353,31 @@ def test_of_two_hosts_adopting_the_old_journal_at_once_one_gets_all_of_it(tmp_pa
         assert owners == [(0, False), (1, True)], "one profile has the journal and calibration"
         for store in stores:
             assert store.problem is None
+            store.close()
+
+
+def test_two_hosts_opening_a_store_from_before_profiles_at_once_migrate_it_once(tmp_path):
+    now = time.time()
+    for attempt in range(3):
+        path = tmp_path / f"{attempt}.db"
+        old_store(path, now)
+        start = threading.Barrier(2)
+        opened: list[Store] = []
+
+        def open_store(path: Path, start: threading.Barrier, opened: list[Store]) -> None:
+            start.wait()
+            opened.append(Store(path))
+
+        threads = [
+            threading.Thread(target=open_store, args=(path, start, opened)) for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for store in opened:
+            assert store.problem is None, store.problem
+            journal = store.journal(OLD_SHARED_PROFILE, 0, now)
+            assert [t.title for t in journal.tracks] == ["Old favourite"], "once, not twice"
+            assert len(journal.moods) == 1
             store.close()

@@ -696,13 +696,19 @@ def _retention_days(c: sqlite3.Connection, profile: str) -> int:
 def _prune_journal(c: sqlite3.Connection, now: float, profile: str | None = None) -> None:
     """Drop `profile`'s journal rows older than the retention it chose; with no profile, every
     profile's, each by its own retention."""
-    for table, end in (("journal_moods", "ended_at"), ("journal_tracks", "played_at")):
-        # table and column from this tuple, never from input
-        c.execute(
-            f"DELETE FROM {table} WHERE (?1 IS NULL OR profile = ?1) AND {end} < ?2 - 86400 * "
-            "coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?3 || profile), ?4)",
-            (profile, now, _RETENTION_KEY, JOURNAL_RETENTION_DAYS),
-        )
+    if profile is not None:
+        profiles = [profile]
+    else:
+        profiles = [
+            row[0]
+            for row in c.execute(
+                "SELECT profile FROM journal_moods UNION SELECT profile FROM journal_tracks"
+            )
+        ]
+    for name in profiles:
+        cutoff = now - _retention_days(c, name) * 86400
+        c.execute("DELETE FROM journal_moods WHERE profile = ? AND ended_at < ?", (name, cutoff))
+        c.execute("DELETE FROM journal_tracks WHERE profile = ? AND played_at < ?", (name, cutoff))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -712,6 +718,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     migrates it and the other finds it done. A file that needs nothing is not written."""
     if not any(_columns(conn, table) == old for table, old in _OLD_LAYOUT.items()):
         return
+    # Once per file, so it may wait for another host's migration longer than an open would.
+    conn.execute(f"PRAGMA busy_timeout = {int(WRITE_BUSY_S * 1000)}")
     conn.execute("BEGIN IMMEDIATE")
     try:
         for table, definition, old_columns in (
@@ -737,6 +745,8 @@ def _migrate(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.rollback()
         raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(OPEN_BUSY_S * 1000)}")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
