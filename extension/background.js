@@ -339,7 +339,8 @@ async function playerTab() {
 // finished loading without one, the listener navigated away, so the tab goes back to YouTube Music.
 async function tellPlayer(tabId, message) {
   try {
-    await chrome.tabs.sendMessage(tabId, message);
+    const answer = await chrome.tabs.sendMessage(tabId, message);
+    if (answer?.report) playerReported(answer.report);
   } catch {
     const tab = await chrome.tabs.get(tabId).catch(() => null);
     if (tab?.status === 'complete') await chrome.tabs.update(tabId, { url: YTMUSIC_HOME });

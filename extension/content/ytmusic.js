@@ -223,8 +223,12 @@ function resume(element) {
   });
 }
 
-async function pause() {
-  (await videoElement()).pause();
+// True if a video (the track, or an ad before it) was playing and is now paused.
+function pause() {
+  const element = video();
+  if (!element || element.paused || element.ended) return false;
+  element.pause();
+  return element.paused;
 }
 
 // What the <video> does
@@ -330,9 +334,15 @@ async function start() {
   askPage('drive');
   chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
     if (message.type === PLAYER_COMMAND.PLAY) play(message.videoId);
-    else if (message.type === PLAYER_COMMAND.PAUSE) pause();
+    // A pause is answered with what it did, so the worker knows at once rather than from the
+    // `pause` event's report a moment later (which a track ending meanwhile can overtake).
+    const paused = message.type === PLAYER_COMMAND.PAUSE && pause();
     // An answer at all tells the worker this page's script is alive.
-    sendResponse({ ok: true, player: Boolean(video()) });
+    sendResponse({
+      ok: true,
+      player: Boolean(video()),
+      report: paused ? { player: PLAYER_REPORT.PAUSED, videoId: currentVideoId(), wanted } : null,
+    });
   });
   expectPlayer();
   videoElement().then(watch);

@@ -42,7 +42,12 @@ def test_music_pauses_while_away_and_plays_on_return(launch_moodtune, data_dir, 
     expect(popup.get_by_role("button", name="Pause")).to_be_visible(timeout=HOST_TIMEOUT)
 
     expect(popup.locator("#mood-label")).to_have_text("You seem to be away", timeout=HOST_TIMEOUT)
-    expect(popup.get_by_role("button", name="Play")).to_be_visible(timeout=10 * SECONDS)
+    try:
+        expect(popup.get_by_role("button", name="Play")).to_be_visible(timeout=10 * SECONDS)
+    except AssertionError as error:
+        state = moodtune.stored_state(popup)
+        raise AssertionError(f"still playing while away: {state['player']}, {state['status']}, "
+                             f"pausedForAway {state['pausedForAway']}") from error  # fmt: skip
     assert moodtune.stored_state(popup)["pausedForAway"] is True
 
     expect(popup.get_by_role("button", name="Pause")).to_be_visible(timeout=HOST_TIMEOUT)
