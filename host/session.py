@@ -577,7 +577,7 @@ class Session:
             return  # already collecting; its progress and result are on their way
         self._resting, self._progress_sent = RestingFace(), 0.0
         self._resting_deadline = self._loop.call_later(
-            CALIBRATION_DEADLINE_S, self._spawn, self._finish_calibration()
+            CALIBRATION_DEADLINE_S, lambda: self._spawn(self._finish_calibration())
         )
         await self.send(CalibrationProgress(progress=0.0, seconds=CALIBRATION_S))
 
