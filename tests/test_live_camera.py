@@ -16,7 +16,7 @@ from host.music import MusicWorker, Recommender
 from host.music.store import DB_NAME, Store
 from host.session import Session
 from host.vision import camera as camera_module
-from host.vision.camera import Camera, grey_picture
+from host.vision.camera import FULL_RANGE, Camera, grey_picture
 from host.vision.emotion import EmotionModel
 from host.vision.faces import FULL_DETECT_EVERY, FaceFinder
 from host.vision.pipeline import AWAY_FPS, FacePipeline, Watcher
@@ -79,7 +79,8 @@ def test_a_webcams_yuv_frame_gives_the_grey_picture_without_decoding(
     # height rows; the picture is the one OpenCV's own decoding would give, to a grey level.
     grey = grey_picture(cv2.cvtColor(face_frame, conversion), layout, 640, 480)
     assert grey is not None and grey.shape == (480, 640)
-    assert np.abs(grey.astype(int) - cv2.cvtColor(face_frame, cv2.COLOR_BGR2GRAY)).mean() < 1.0
+    full = cv2.LUT(grey, FULL_RANGE)  # what the pipeline does to the crop it reads
+    assert np.abs(full.astype(int) - cv2.cvtColor(face_frame, cv2.COLOR_BGR2GRAY)).mean() < 1.0
 
 
 def test_a_jpeg_frame_is_decoded_straight_to_grey_and_at_half_size_when_wide(face_frame):
@@ -117,7 +118,8 @@ def test_a_video_file_is_read_undecoded_where_its_format_allows(
         _, colour = decoded.read()
     decoded.release()
     # Undecoded or not, the model gets the same picture (within the codec's rounding).
-    assert np.abs(frame.image.astype(int) - cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)).mean() < 2.5
+    image = frame.image if frame.levels is None else cv2.LUT(frame.image, frame.levels)
+    assert np.abs(image.astype(int) - cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)).mean() < 2.5
 
 
 def test_a_lost_device_is_reported_and_reopened(fer_sample, tmp_path, monkeypatch):

@@ -157,7 +157,7 @@ class WebTransport:
         if frame.timestamp - self._last_preview < 1.0 / PREVIEW_FPS:
             return
         self._last_preview = frame.timestamp
-        jpeg = preview_jpeg(frame.image, result.box) if self._viewers else None
+        jpeg = preview_jpeg(frame.image, result.box, frame.levels) if self._viewers else None
         live = _live_message(result)
         self._loop.call_soon_threadsafe(self._publish_frame, live, jpeg)
 
@@ -282,11 +282,14 @@ def _live_message(result: FrameResult) -> str:
     )
 
 
-def preview_jpeg(image: np.ndarray, box: Box | None) -> bytes:
-    """The frame downscaled to PREVIEW_WIDTH, with the face box drawn in, as a JPEG."""
+def preview_jpeg(image: np.ndarray, box: Box | None, levels: np.ndarray | None = None) -> bytes:
+    """The frame downscaled to PREVIEW_WIDTH, with the face box drawn in, as a JPEG
+    (`levels`: the table to full range of a video-range picture)."""
     scale = min(1.0, PREVIEW_WIDTH / image.shape[1])
     if scale < 1.0:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if levels is not None:
+        image = cv2.LUT(image, levels)
     # In colour, for the box; a copy either way, so the watcher's frame stays as it was.
     small = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
     if box is not None:

@@ -45,8 +45,11 @@ GREY = {"Y800", "GREY"}
 PACKED_YUV = {"YUY2": 0, "YUYV": 0, "YUNV": 0, "UYVY": 1}  # the byte of each pair that is Y
 JPEG = {"MJPG", "JPEG"}
 # YUV video keeps its luma in 16-235 ("video range"); the model was trained on full-range grey,
-# which is what OpenCV's own decoding gives, so the plane is stretched back.
+# which is what OpenCV's own decoding gives. The frame goes as it is (the Haar cascade and the
+# face follower normalise contrast themselves) with this table, which the pipeline applies to
+# the 48x48 crop only: a 720p frame's stretch would cost more than the crop's whole reading.
 FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+VIDEO_RANGE = PLANAR_YUV | set(PACKED_YUV)
 
 
 class CameraError(RuntimeError):
@@ -70,6 +73,7 @@ class Frame:
     image: np.ndarray  # grey, 2-D uint8: all the finder and the model read
     timestamp: float  # time.monotonic() when it was read
     index: int  # frames read since the source was opened
+    levels: np.ndarray | None = None  # maps its grey levels to full range (None: they are)
 
 
 def camera_source(value: int | str) -> int | str:
@@ -141,6 +145,7 @@ def packet_format(capture: cv2.VideoCapture, is_file: bool) -> str | None:
 
 def grey_picture(packet: np.ndarray, layout: str, width: int, height: int) -> np.ndarray | None:
     """The grey picture of an undecoded frame, or None if it is not laid out as expected.
+    A YUV picture keeps its video range (see FULL_RANGE).
 
     `packet` is what OpenCV hands over undecoded: from a file, the frame's bytes in one row;
     from a webcam (V4L2), YUYV/UYVY as height x width x 2, planar YUV as 1.5 x height rows,
@@ -157,9 +162,9 @@ def grey_picture(packet: np.ndarray, layout: str, width: int, height: int) -> np
     if layout in GREY and data.size == pixels:
         return data.reshape(height, width)
     if layout in PLANAR_YUV and data.size == pixels * 3 // 2:
-        return cv2.LUT(data[:pixels].reshape(height, width), FULL_RANGE)
+        return data[:pixels].reshape(height, width)
     if layout in PACKED_YUV and data.size == pixels * 2:
-        return cv2.LUT(data.reshape(height, width * 2)[:, PACKED_YUV[layout] :: 2], FULL_RANGE)
+        return np.ascontiguousarray(data.reshape(height, width * 2)[:, PACKED_YUV[layout] :: 2])
     return None
 
 
@@ -254,7 +259,8 @@ class Camera:
                     continue
                 self.decoded += 1
                 with self._new_frame:
-                    self._frame = Frame(grey, time.monotonic(), index)
+                    levels = FULL_RANGE if self.layout in VIDEO_RANGE else None
+                    self._frame = Frame(grey, time.monotonic(), index, levels)
                     self._wanted = False
                     self._new_frame.notify_all()
         finally:

@@ -75,18 +75,23 @@ class FacePipeline:
         self.finder.reset()
         self.tracker.reset()
 
-    def process(self, image: np.ndarray, timestamp: float) -> FrameResult:
-        """Find the primary face in a BGR or gray frame, read its emotion, update the mood."""
+    def process(
+        self, image: np.ndarray, timestamp: float, levels: np.ndarray | None = None
+    ) -> FrameResult:
+        """Find the primary face in a BGR or gray frame, read its emotion, update the mood.
+        `levels` maps a video-range grey picture's levels to full range (camera.FULL_RANGE)."""
         gray = to_gray(image)
         box = self.finder.find(gray)
         if box is None:
-            quality = scene_quality(gray)
+            quality = scene_quality(gray, levels)
             # In the dark no face is found, but that says nothing of whether one is there.
             mood = self.tracker.update(timestamp, None) if quality == "ok" else None
             return FrameResult(timestamp, None, None, mood, quality=quality)
         if self.finder.turned:
             return FrameResult(timestamp, box, None, None, quality="face_turned")
         crop = crop_face(gray, box, margin=self.model.contract.crop_margin)
+        if levels is not None:
+            crop = cv2.LUT(crop, levels)
         quality = face_quality(crop)
         if quality != "ok":
             return FrameResult(timestamp, box, None, None, quality=quality)
@@ -140,7 +145,7 @@ class Watcher:
                 continue
             last_index = frame.index
             try:
-                result = self.pipeline.process(frame.image, frame.timestamp)
+                result = self.pipeline.process(frame.image, frame.timestamp, frame.levels)
             except Exception:
                 log.exception("frame %d could not be processed", frame.index)
                 continue

@@ -37,9 +37,11 @@ def face_quality(crop: np.ndarray) -> FrameQuality:
     return "ok"
 
 
-def scene_quality(gray: np.ndarray) -> FrameQuality:
-    """With no face found: whether the frame is too dark or too bright to find one in."""
-    mean = float(gray[::FRAME_SAMPLE_STEP, ::FRAME_SAMPLE_STEP].mean())
+def scene_quality(gray: np.ndarray, levels: np.ndarray | None = None) -> FrameQuality:
+    """With no face found: whether the frame is too dark or too bright to find one in
+    (`levels`: the table to full range of a video-range picture)."""
+    sample = gray[::FRAME_SAMPLE_STEP, ::FRAME_SAMPLE_STEP]
+    mean = float((sample if levels is None else cv2.LUT(sample, levels)).mean())
     if mean < DARK_MEAN:
         return "too_dark"
     if mean > BRIGHT_MEAN:
