@@ -3,8 +3,9 @@
 The pipeline reads only a frame's grey picture, and most sources carry it ready-made: a webcam's
 YUV frame holds it as its first plane (or every other byte), and a JPEG decodes straight to grey,
 skipping the colour planes (at half size when the frame is wide: the finder works on 240 px
-copies). So the camera takes frames off the source undecoded where it can read their format
-(`PacketFormat`) and lifts the grey picture out itself; any other source (an H.264 file, a
+copies). So the camera takes frames off the source undecoded where it can read their layout
+(`packet_format`, `grey_picture`) and lifts the grey picture out itself (a YUV one in video
+range, with the table that stretches it: FULL_RANGE); any other source (an H.264 file, a
 webcam format not listed) is decoded by OpenCV and turned grey.
 
 The reader takes every frame the source delivers off it (`grab()`, cheap), but reads one
