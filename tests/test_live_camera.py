@@ -122,6 +122,33 @@ def test_a_video_file_is_read_undecoded_where_its_format_allows(
     assert np.abs(image.astype(int) - cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY)).mean() < 2.5
 
 
+def test_a_raw_video_is_read_by_the_clock_loops_and_ends(fer_sample, tmp_path):
+    # Undecoded files are not taken off frame by frame: the frame due when one is asked for is
+    # read. The file still plays at its own pace, loops, and (not looped) ends.
+    video = tmp_path / "short.avi"
+    make_video(fer_sample / "val", video, faces=1, seconds=1, fps=30, codec="I420")
+    camera = Camera(str(video))
+    indices = []
+    try:
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            frame = camera.latest(newer_than=indices[-1] if indices else -1)
+            assert frame is not None
+            indices.append(frame.index)
+            time.sleep(0.1)
+    finally:
+        camera.close()
+    assert indices == sorted(set(indices))  # each frame newer than the last
+    assert indices[-1] >= 60  # 2.5 s at 30 fps: past the 30 frames of the file, looped
+    assert camera.decoded == len(indices)  # only the frames asked for were read
+    once = Camera(str(video), loop_video=False)
+    deadline = time.monotonic() + 5
+    while not once.ended and time.monotonic() < deadline:
+        once.latest(timeout=0.2)
+    once.close()
+    assert once.ended
+
+
 def test_a_lost_device_is_reported_and_reopened(fer_sample, tmp_path, monkeypatch):
     # A device that delivers 0.5 s of frames, then stops (as an unplugged webcam does); the
     # stand-in for reopening it is the same short video opened again.

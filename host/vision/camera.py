@@ -213,6 +213,7 @@ class Camera:
         with self._new_frame:
             if not ready():
                 self._wanted = True
+                self._new_frame.notify_all()  # a file read by the clock sleeps until asked
                 self._new_frame.wait_for(ready, timeout)
             frame = self._frame
         return frame if frame is not None and frame.index > newer_than else None
@@ -230,6 +231,14 @@ class Camera:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        if self.is_file and self.layout is not None:
+            self._play_by_clock()
+        else:
+            self._take_every_frame()
+
+    def _take_every_frame(self) -> None:
+        """A webcam (or a file that must be decoded in order): every frame is taken off the
+        source (`grab()`), and the one after a request is read."""
         index = 0
         capture: cv2.VideoCapture | None = self._capture
         # A file is paced at its own frame rate so it behaves like a live camera.
@@ -267,6 +276,63 @@ class Camera:
         finally:
             if capture is not None:
                 capture.release()
+
+    def _play_by_clock(self) -> None:
+        """A file read undecoded (raw or MJPG: every frame a key frame) is not taken off frame by
+        frame as a webcam's must be: the camera sleeps until a frame is wanted, then reads the
+        one due by then at the file's own rate, seeking over the frames between. Those cost
+        nothing, as a webcam's unread frames nearly do, and the file still plays at its pace,
+        to its end (then again from the start, if it loops) whether or not anyone watches."""
+        capture = self._capture
+        frame_s = 1.0 / (capture.get(cv2.CAP_PROP_FPS) or 30.0)
+        # A seek past the end lands on the last frame, so the end is known by the count.
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        pass_started, pass_first = time.monotonic(), 0  # this pass through the file: when, index
+        index = 0  # the last frame handed over, counted since opening (`Frame.index`)
+        position = 0  # the file's frame the next grab reads
+        try:
+            while not self._stop.is_set():
+                pass_end = pass_started + count * frame_s if count > 0 else None
+                with self._new_frame:
+                    until_end = None if pass_end is None else max(0.0, pass_end - time.monotonic())
+                    self._new_frame.wait_for(lambda: self._wanted or self._stop.is_set(), until_end)
+                now = time.monotonic()
+                due = max(index + 1, pass_first + int((now - pass_started) / frame_s) + 1)
+                if pass_end is not None and due - pass_first > count:
+                    if not self.loop_video:
+                        break
+                    pass_started, pass_first = pass_end, pass_first + count
+                    continue
+                if not self._wanted:
+                    continue
+                wait = pass_started + (due - pass_first - 1) * frame_s - now
+                if self._stop.wait(max(0.0, wait)):
+                    return
+                frame = due - pass_first - 1
+                if frame != position:
+                    capture.set(cv2.CAP_PROP_POS_FRAMES, frame)
+                if not capture.grab():
+                    if self.loop_video and count <= 0 and position > 0:  # no count: ends here
+                        pass_started, pass_first, position = now, index, -1
+                        continue
+                    break  # the end (of a file shorter than its count says, or empty)
+                position, index = frame + 1, due
+                ok, packet = capture.retrieve()
+                grey = self._grey(capture, packet) if ok else None
+                if grey is None:
+                    continue  # a frame that does not read is skipped, not read again
+                self.decoded += 1
+                with self._new_frame:
+                    levels = FULL_RANGE if self.layout in VIDEO_RANGE else None
+                    self._frame = Frame(grey, time.monotonic(), index, levels)
+                    self._wanted = False
+                    self._new_frame.notify_all()
+            if not self._stop.is_set():
+                self.ended = True
+                with self._new_frame:
+                    self._new_frame.notify_all()
+        finally:
+            capture.release()
 
     def _undecoded(self, capture: cv2.VideoCapture) -> cv2.VideoCapture:
         """`capture` switched to undecoded frames if their layout is one the camera reads.
