@@ -263,16 +263,7 @@ class Camera:
                     wanted = self._wanted
                 if not wanted:
                     continue
-                ok, image = capture.retrieve()
-                grey = self._grey(capture, image) if ok else None
-                if grey is None:
-                    continue
-                self.decoded += 1
-                with self._new_frame:
-                    levels = FULL_RANGE if self.layout in VIDEO_RANGE else None
-                    self._frame = Frame(grey, time.monotonic(), index, levels)
-                    self._wanted = False
-                    self._new_frame.notify_all()
+                self._hand_over(capture, index)
         finally:
             if capture is not None:
                 capture.release()
@@ -317,22 +308,27 @@ class Camera:
                         continue
                     break  # the end (of a file shorter than its count says, or empty)
                 position, index = frame + 1, due
-                ok, packet = capture.retrieve()
-                grey = self._grey(capture, packet) if ok else None
-                if grey is None:
-                    continue  # a frame that does not read is skipped, not read again
-                self.decoded += 1
-                with self._new_frame:
-                    levels = FULL_RANGE if self.layout in VIDEO_RANGE else None
-                    self._frame = Frame(grey, time.monotonic(), index, levels)
-                    self._wanted = False
-                    self._new_frame.notify_all()
+                self._hand_over(capture, index)  # one that does not read is skipped, not retried
             if not self._stop.is_set():
                 self.ended = True
                 with self._new_frame:
                     self._new_frame.notify_all()
         finally:
             capture.release()
+
+    def _hand_over(self, capture: cv2.VideoCapture, index: int) -> None:
+        """Read the frame just grabbed and give it to whoever waits in `latest()` (a frame that
+        does not read is dropped; the request stays open for the next one)."""
+        ok, image = capture.retrieve()
+        grey = self._grey(capture, image) if ok else None
+        if grey is None:
+            return
+        self.decoded += 1
+        levels = FULL_RANGE if self.layout in VIDEO_RANGE else None
+        with self._new_frame:
+            self._frame = Frame(grey, time.monotonic(), index, levels)
+            self._wanted = False
+            self._new_frame.notify_all()
 
     def _undecoded(self, capture: cv2.VideoCapture) -> cv2.VideoCapture:
         """`capture` switched to undecoded frames if their layout is one the camera reads.
