@@ -1,9 +1,9 @@
 """Where the face finder's time goes: its Haar searches and the follower, by kind, on a video.
 
-    python tests/bench_face_searches.py VIDEO [--every N]
+    python tests/bench_face_searches.py VIDEO
 
-Every Nth frame of VIDEO (N=3: a 30 fps video watched at 10 fps, as the host does) goes through
-one FaceFinder. Printed: for each kind of work (the follower, the tracking search near the last
+VIDEO's frames go through one FaceFinder as the live host reads them: DEFAULT_FPS with a face,
+SEARCH_FPS without (the steady rate, which needs the model's readings, is left out). Printed: for each kind of work (the follower, the tracking search near the last
 face, the full-frame search, the turned-face search) how often it ran and its median and mean
 wall milliseconds, the follower's hits, and the finder's whole time per frame.
 """
@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from host.vision import faces
+from host.vision.pipeline import DEFAULT_FPS, SEARCH_FPS
 
 
 def timed(kind: str, work: Callable, spent: dict[str, list[float]]) -> Callable:
@@ -38,7 +39,6 @@ def timed(kind: str, work: Callable, spent: dict[str, list[float]]) -> Callable:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", type=Path)
-    parser.add_argument("--every", type=int, default=3)
     args = parser.parse_args()
     spent: dict[str, list[float]] = defaultdict(list)
     finder = faces.FaceFinder()
@@ -52,13 +52,15 @@ def main() -> None:
     finder.detect = timed("full", finder.detect, spent)  # type: ignore[method-assign]
     finder._follow = timed("follow", finder._follow, spent)  # type: ignore[method-assign]
     capture = cv2.VideoCapture(str(args.video))
-    frame_ms, index = [], 0
+    fps = capture.get(cv2.CAP_PROP_FPS) or DEFAULT_FPS
+    frame_ms, index, due = [], 0, 0.0
     while (read := capture.read())[0]:
-        if index % args.every == 0:
+        if index / fps >= due - 1e-6:
             grey = cv2.cvtColor(read[1], cv2.COLOR_BGR2GRAY)
             started = time.perf_counter()
-            finder.find(grey)
+            box = finder.find(grey)
             frame_ms.append((time.perf_counter() - started) * 1000)
+            due += 1 / (DEFAULT_FPS if box is not None else SEARCH_FPS)
         index += 1
     capture.release()
     report = {

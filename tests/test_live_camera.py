@@ -19,7 +19,14 @@ from host.vision import camera as camera_module
 from host.vision.camera import FULL_RANGE, Camera, grey_picture
 from host.vision.emotion import EmotionModel
 from host.vision.faces import FULL_DETECT_EVERY, FaceFinder
-from host.vision.pipeline import AWAY_FPS, FacePipeline, Watcher
+from host.vision.pipeline import (
+    AWAY_FPS,
+    DEFAULT_FPS,
+    STEADY_FPS,
+    FacePipeline,
+    Watcher,
+    frame_period,
+)
 from training.data import image_files, read_gray
 from training.videos import background, face_patch, make_video, render
 
@@ -234,7 +241,28 @@ def test_away_after_no_face_scans_slowly_and_comes_back_with_the_face(fer_sample
     rate = len(while_away) / (back_at - away_at - 0.4)
     assert rate <= AWAY_FPS + 0.6
     before = [t for t in frames if away_at - 1.2 < t < away_at - 0.2]
-    assert len(before) >= 6  # at the full rate until then
+    assert len(before) >= 3  # searched for at SEARCH_FPS until then
+
+
+def test_a_still_face_is_read_at_the_steady_rate_and_a_new_face_at_the_full_rate_at_once(
+    fer_sample, still_frames, model
+):
+    # The listener at work: once the mood is told and the face holds still, half the frames are
+    # read; the first frame of another expression brings the full rate back.
+    pipeline = FacePipeline(model)
+    results = [pipeline.process(frame, i / 10) for i, frame in enumerate(still_frames[:30])]
+    assert results[-1].mood is None and pipeline.tracker.settled
+    steady_from = next(i for i, r in enumerate(results) if r.steady)
+    assert steady_from <= 10  # the mood settles within a few frames, then three steady ones
+    assert all(r.steady for r in results[steady_from:])
+    assert frame_period(results[-1]) == pytest.approx(1 / STEADY_FPS)
+    rng = np.random.default_rng(8)
+    other = next(p for p, label in image_files(fer_sample / "val") if label == 6)  # surprise
+    patch, mask = face_patch(read_gray(other))
+    changed = render(background(rng), patch, mask, (320, 230), rng)
+    result = pipeline.process(changed, 3.0)
+    assert not result.steady
+    assert frame_period(result) == pytest.approx(1 / DEFAULT_FPS)
 
 
 def darkened(frame: np.ndarray, factor: float) -> np.ndarray:

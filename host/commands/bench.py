@@ -1,9 +1,12 @@
-"""`moodtune bench --video FILE [--json]`: the whole per-frame pipeline on every frame, timed.
+"""`moodtune bench --video FILE [--json]`: the whole per-frame pipeline on a video, timed.
 
-Prints frames, faces found, CPU and wall milliseconds per frame (median and p95; decoding the
-video is timed apart, since a webcam delivers decoded frames), model milliseconds per face, the
-mood events with their video times, start-up seconds (command entry, before OpenCV and LiteRT
-are imported, to the first processed frame) and peak resident memory.
+The video's frames are read as the live host reads a camera's: at its full rate while the face
+moves or reads differently, at the steady rate while it holds still, more slowly with no face
+(host/vision/pipeline.py), the rest slept through. Prints frames (in the video, and processed),
+faces found, steady frames, CPU and wall milliseconds per processed frame (median and p95;
+decoding the video is timed apart, since a webcam delivers decoded frames), model milliseconds
+per face, the mood events with their video times, start-up seconds (command entry, before OpenCV
+and LiteRT are imported, to the first processed frame) and peak resident memory.
 
 When the video has a timeline next to it (`FILE.json`, written by `python -m training
 make-video`), it also scores the mood tracker: the latency from an expression change to the
@@ -72,12 +75,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench(video: str, model_dir: str | None = None) -> dict:
-    """Process every frame of `video`; a dict of the figures described in the module docstring."""
+    """Process `video` as the live host watches a camera; a dict of the figures described in
+    the module docstring."""
     import cv2
 
     from host import STARTED
     from host.vision.emotion import MODEL_DIR, EmotionModel
-    from host.vision.pipeline import FacePipeline
+    from host.vision.pipeline import FacePipeline, frame_period
 
     model = EmotionModel.load(model_dir or MODEL_DIR)
     pipeline = FacePipeline(model)
@@ -90,33 +94,42 @@ def bench(video: str, model_dir: str | None = None) -> dict:
     wall_ms: list[float] = []
     decode_ms: list[float] = []
     events: list[dict] = []
-    probabilities: list = []
-    faces = 0
+    probabilities: list = []  # per video frame: what the mood tracker read (None: not read)
+    faces = steady = 0
     startup_s = None
+    due = 0.0  # the video time of the next frame the host would read
     while True:
         wall0 = time.perf_counter()
         ok, image = capture.read()
         if not ok:
             break
+        timestamp = len(probabilities) / fps
+        if timestamp < due - 1e-6:  # the host sleeps through this frame
+            probabilities.append(None)
+            continue
         wall1, cpu1 = time.perf_counter(), time.process_time()
-        result = pipeline.process(image, len(wall_ms) / fps)
+        result = pipeline.process(image, timestamp)
         cpu_ms.append((time.process_time() - cpu1) * 1e3)
         wall_ms.append((time.perf_counter() - wall1) * 1e3)
         decode_ms.append((wall1 - wall0) * 1e3)
         startup_s = startup_s or time.perf_counter() - STARTED
+        due = max(due + frame_period(result), timestamp)
         faces += result.box is not None
+        steady += result.steady
         probabilities.append(result.probabilities)
         if result.mood is not None:
             mood = result.mood
             events.append(
-                {"frame": len(wall_ms) - 1, "t": round(result.timestamp, 2),
+                {"frame": len(probabilities) - 1, "t": round(result.timestamp, 2),
                  "emotion": mood.emotion, "confidence": round(mood.confidence, 3)}
             )  # fmt: skip
     capture.release()
     report = {
         "video": str(video),
-        "frames": len(wall_ms),
+        "frames": len(probabilities),
+        "frames_processed": len(wall_ms),
         "faces_found": faces,
+        "steady_frames": steady,
         "cpu_ms_per_frame": spread(cpu_ms),
         "wall_ms_per_frame": spread(wall_ms),
         "decode_ms_per_frame": spread(decode_ms),

@@ -42,7 +42,6 @@ DETECT_SCALE_FACTOR = 1.2
 MIN_NEIGHBORS = 5
 MIN_FACE_FRACTION = 0.18  # smallest face searched for, as a fraction of the frame's height
 FULL_DETECT_EVERY = 50  # frames between full-frame detections while a face is tracked
-NO_FACE_DETECT_EVERY = 3  # with no face in view, look for one on every third frame only
 
 
 @dataclass(frozen=True)
@@ -147,14 +146,13 @@ class FaceFinder:
     def __init__(self, cascade: cv2.CascadeClassifier | None = None) -> None:
         self.cascade = cascade or load_cascade()
         self.profile_cascade = load_cascade(PROFILE_CASCADE_FILE)
-        self.scan_every = NO_FACE_DETECT_EVERY  # with no face: search every this many frames
         self.detect_width = DETECT_WIDTH
         self.reset()
 
     def reset(self) -> None:
         """Forget the last face (a new video or camera)."""
         self.last: Box | None = None
-        self.frames_since_full = NO_FACE_DETECT_EVERY
+        self.frames_since_full = 0
         self.frames_followed = 0
         self.searches = 0  # Haar searches run (tracking or full), for benchmarks and tests
         self.turned = False  # the face found last is turned away (seen only in profile)
@@ -176,8 +174,6 @@ class FaceFinder:
             if tracked is not None:
                 self.turned = False
                 return self._settle(gray, tracked)
-        elif self.last is None and self.frames_since_full < self.scan_every:
-            return None
         self.frames_since_full = 0
         self.searches += 1
         found = self._choose(self.detect(gray))

@@ -72,6 +72,15 @@ class MoodTracker:
         self.last_face_time: float | None = None
         self.face = False
 
+    @property
+    def settled(self) -> bool:
+        """A mood has been told and the smoothed reading still leads with it."""
+        return (
+            self.current is not None
+            and self.smoothed is not None
+            and EMOTIONS[int(np.argmax(self.smoothed))] == self.current
+        )
+
     def update(self, timestamp: float, probabilities: np.ndarray | None) -> Mood | None:
         """Take one frame's probabilities (None: no face in it); a Mood if the mood changed."""
         if probabilities is None:
