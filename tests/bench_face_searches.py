@@ -3,9 +3,10 @@
     python tests/bench_face_searches.py VIDEO
 
 VIDEO's frames go through one FaceFinder as the live host reads them: DEFAULT_FPS with a face,
-SEARCH_FPS without (the steady rate, which needs the model's readings, is left out). Printed: for each kind of work (the follower, the tracking search near the last
-face, the full-frame search, the turned-face search) how often it ran and its median and mean
-wall milliseconds, the follower's hits, and the finder's whole time per frame.
+SEARCH_FPS without (the steady rate, which needs the model's readings, is left out). Printed:
+for each kind of work (the follower, the tracking search near the last face, the full-frame
+search, the turned-face search) how often it ran and its median and mean wall milliseconds, the
+follower's hits, and the finder's whole time per frame.
 """
 
 from __future__ import annotations

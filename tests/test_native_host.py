@@ -35,6 +35,34 @@ def test_greets_then_follows_a_face_and_frees_the_camera_at_end_of_input(host, f
     assert "Traceback" not in host.stderr
 
 
+def imported(stderr: str) -> set[str]:
+    """Top-level packages in a `PYTHONPROFILEIMPORTTIME` log."""
+    return {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+
+
+def test_the_host_imports_only_what_it_needs(tmp_path, face_video):
+    # Memory and start-up: no training stack, no web server, and no network client until music
+    # is first fetched.
+    host = HostProcess(tmp_path / "data", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    try:
+        host.wait_for("hello")
+        host.send({"type": "ping", "id": 1})
+        host.wait_for("pong")
+        at_hello = imported(host.stderr)
+        host.send({"type": "start", "camera": str(face_video)})
+        host.wait_for("emotion")
+        host.close_stdin_and_wait()
+    finally:
+        host.kill()
+    assert {"cv2", "numpy", "pydantic", "ai_edge_litert"} <= imported(host.stderr)
+    assert not at_hello & {"requests", "urllib3", "ytmusicapi"}
+    assert not imported(host.stderr) & {"tensorflow", "keras", "aiohttp", "matplotlib"}
+
+
 def test_ping_is_answered_with_pong(host):
     host.wait_for("hello")
     host.send({"type": "ping", "id": 42})

@@ -12,12 +12,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from host.music.client import MusicClient
 from host.music.errors import FetchFailed
 from host.music.models import Category, PlaylistRef, Song
 from host.music.store import Store
+
+if TYPE_CHECKING:
+    from host.music.client import MusicClient
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +36,31 @@ T = TypeVar("T")
 
 
 class MusicCache:
-    """The client's calls, answered from the store when it has them."""
+    """The client's calls, answered from the store when it has them.
+
+    Without a `client`, one on the network is made on the first fetch: requests and ytmusicapi
+    cost the host about 10 MB and a tenth of a second to import, and a mood the store already
+    has needs neither.
+    """
 
     def __init__(
-        self, store: Store, client: MusicClient, clock: Callable[[], float] = time.time
+        self,
+        store: Store,
+        client: MusicClient | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
-        self._client = client
+        self._network = client
         self._clock = clock
         self._due: dict[str, Callable[[], Any]] = {}
+
+    @property
+    def _client(self) -> MusicClient:
+        if self._network is None:
+            from host.music.client import MusicClient
+
+            self._network = MusicClient()
+        return self._network
 
     def categories(self, location: str | None) -> list[Category]:
         """Return the "Moods & genres" categories for `location`."""

@@ -22,17 +22,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote_plus
 
 from host.music.cache import MusicCache
 from host.music.catalog import Catalog, Language, Mood, default_catalog
-from host.music.client import MusicClient
 from host.music.errors import FetchFailed, MusicUnavailable
 from host.music.matching import find_category, mentions
 from host.music.models import PlaylistRef, Song, Track
 from host.music.store import Scores, Store
 from host.vocabulary import EMOTIONS
+
+if TYPE_CHECKING:
+    from host.music.client import MusicClient
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,7 @@ class Recommender:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
-        self._cache = MusicCache(store, client if client is not None else MusicClient(), clock)
+        self._cache = MusicCache(store, client, clock)
         self._catalog = catalog if catalog is not None else default_catalog()
         self._repeat_window_s = repeat_window_s
         self._clock = clock
