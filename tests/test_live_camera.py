@@ -18,7 +18,7 @@ from host.session import Session
 from host.vision import camera as camera_module
 from host.vision.camera import FULL_RANGE, Camera, grey_picture
 from host.vision.emotion import EmotionModel
-from host.vision.faces import FULL_DETECT_EVERY, FaceFinder
+from host.vision.faces import FULL_DETECT_EVERY, SCENE_RECHECK, SCENE_SETTLED, FaceFinder
 from host.vision.pipeline import (
     AWAY_FPS,
     DEFAULT_FPS,
@@ -219,6 +219,29 @@ def test_a_moving_face_box_follows_a_recorded_path(fer_sample):
         errors.append(abs(box.x + box.w / 2 - centre[0]))
     assert max(errors[:12]) < 12
     assert errors[12] < 15  # the frame right after the jump
+
+
+def test_an_empty_scene_is_searched_again_only_when_it_changes_and_a_face_is_found_at_once(
+    fer_sample,
+):
+    # An empty desk with sensor noise and flicker: after a few fruitless searches, the finder
+    # searches it only now and then; a face sitting down is found on the frame it appears in.
+    rng = np.random.default_rng(6)
+    base = background(rng)
+    finder, searched = FaceFinder(), []
+    for _ in range(SCENE_SETTLED + 4 * SCENE_RECHECK):
+        before = finder.searches
+        assert (
+            finder.find(cv2.cvtColor(render(base, None, None, (0, 0), rng), cv2.COLOR_BGR2GRAY))
+            is None
+        )
+        searched.append(finder.searches > before)
+    assert all(searched[:SCENE_SETTLED])
+    assert sum(searched[SCENE_SETTLED:]) == 4  # one in every SCENE_RECHECK frames
+    path = next(p for p, label in image_files(fer_sample / "val") if label == 3)
+    patch, mask = face_patch(read_gray(path))
+    arrived = render(base, patch, mask, (320, 230), rng)
+    assert finder.find(cv2.cvtColor(arrived, cv2.COLOR_BGR2GRAY)) is not None
 
 
 def test_away_after_no_face_scans_slowly_and_comes_back_with_the_face(fer_sample, tmp_path, model):

@@ -42,6 +42,20 @@ DETECT_SCALE_FACTOR = 1.2
 MIN_NEIGHBORS = 5
 MIN_FACE_FRACTION = 0.18  # smallest face searched for, as a fraction of the frame's height
 FULL_DETECT_EVERY = 50  # frames between full-frame detections while a face is tracked
+# With no face in view, a scene that SCENE_SETTLED searches in a row found nothing in (an empty
+# desk, a face the cascade cannot find) is not searched again until it changes: the frame is
+# shrunk to SCENE_PX and compared with the one searched last, less the change of the whole frame
+# (so flicker and exposure do not count). On camera-like videos of real faces the 97th-percentile
+# cell of that change is 1-20 grey levels (median) for sensor noise and a sitter's drift, and 45
+# or more where a face arrives or another takes its place (`tests/bench_scene_change.py`). The
+# first searches are not skipped because a face the cascade only just finds is found on one noisy
+# frame and missed on the next; and every SCENE_RECHECK-th frame read is searched whatever it
+# shows.
+SCENE_PX = (32, 24)
+SCENE_QUANTILE = 97
+SCENE_CHANGE = 30.0
+SCENE_SETTLED = 5
+SCENE_RECHECK = 4
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,8 @@ class FaceFinder:
         self.turned = False  # the face found last is turned away (seen only in profile)
         self._blended: np.ndarray | None = None  # the last box as floats (x, y, w, h)
         self._reference: tuple[Box, np.ndarray] | None = None  # the box searched, its thumbnail
+        self._scene: np.ndarray | None = None  # with no face: the frame last searched, shrunk
+        self._fruitless = 0  # full searches in a row that found no face
 
     def find(self, gray: np.ndarray) -> Box | None:
         """The primary face in a grayscale frame, or None."""
@@ -174,6 +190,8 @@ class FaceFinder:
             if tracked is not None:
                 self.turned = False
                 return self._settle(gray, tracked)
+        if self.last is None and not self._scene_changed(gray):
+            return None
         self.frames_since_full = 0
         self.searches += 1
         found = self._choose(self.detect(gray))
@@ -182,15 +200,34 @@ class FaceFinder:
             if turned is not None:
                 self.turned = True
                 return self._settle(gray, turned)
+            self._fruitless += 1
             self.last, self._blended, self._reference = None, None, None
             self.turned = False
             return None
         self.turned = False
+        self._fruitless = 0
         # Measured again as tracking measures it (around the tracked box, if this is that face),
         # so the two kinds of search agree on its size.
         same = self.last is not None and found.iou(self.last) >= BLEND_MIN_IOU
         anchor = self.last if same and self.last is not None else found
         return self._settle(gray, self._search_near(gray, anchor) or found)
+
+    def _scene_changed(self, gray: np.ndarray) -> bool:
+        """With no face: whether to search this frame (too few fruitless searches yet to stop,
+        the scene changed since the last one, or that was SCENE_RECHECK frames ago); keeps the
+        frame as the one searched if so."""
+        scene = _scene(gray)
+        if (
+            self._scene is not None
+            and self._fruitless >= SCENE_SETTLED
+            and self.frames_since_full < SCENE_RECHECK
+        ):
+            change = scene - self._scene
+            change -= float(np.median(change))
+            if float(np.percentile(np.abs(change), SCENE_QUANTILE)) < SCENE_CHANGE:
+                return False
+        self._scene = scene
+        return True
 
     def _settle(self, gray: np.ndarray, box: Box) -> Box:
         """Take a newly searched box: its size blended into the last one's while they overlap,
@@ -311,6 +348,10 @@ def _thumbnail(gray: np.ndarray, box: Box) -> np.ndarray | None:
         return None
     small = cv2.resize(gray[y0:y1, x0:x1], (FOLLOW_PX, FOLLOW_PX), interpolation=cv2.INTER_AREA)
     return small.astype(np.float32)
+
+
+def _scene(gray: np.ndarray) -> np.ndarray:
+    return cv2.resize(gray, SCENE_PX, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 @cache
