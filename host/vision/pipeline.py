@@ -12,8 +12,9 @@ How often a frame is read depends on what the last one showed (`frame_period`):
   at work, most of the day): STEADY_FPS. The first frame that breaks this brings the full rate
   back, so a change is noticed at most one steady period later and then followed at full speed;
   every frame read is still read by the model, so a slow change is seen, not missed;
-- no face: SEARCH_FPS, each frame searched in full;
-- nobody in view for `away_after_s`: the watcher is "away", AWAY_FPS, each frame searched on a
+- no face: SEARCH_FPS, each frame searched in full, unless the scene has not changed since
+  searches found nothing in it (see faces.py);
+- nobody in view for `away_after_s`: the watcher is "away", AWAY_FPS, searched the same way on a
   smaller copy, until the first frame with a face.
 """
 
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 10.0  # a face in view: moving, changing, or a mood not yet settled
 STEADY_FPS = 5.0  # a face holding still, read alike, its mood settled
-SEARCH_FPS = 10 / 3  # no face in view: each frame read is searched in full, so ~0.3 s to find one
+SEARCH_FPS = 10 / 3  # no face in view: a face that comes into view is found within ~0.3 s
 AWAY_AFTER_S = 60.0
 AWAY_FPS = 2.0  # nobody in view for AWAY_AFTER_S: searched on a smaller copy too
 STEADY_AFTER_FRAMES = 3  # steady frames in a row before the rate drops
