@@ -95,7 +95,8 @@ def test_doctor_on_a_machine_with_one_browser(tmp_path):
     after = moodtune("doctor", env=env, timeout=120)
     report = after.stdout.decode()
     assert after.returncode == 0, report
-    assert f"ok    camera (the extension's choice): the video file {video} gives frames" in report
+    camera = f"ok    camera (the extension's choice): the video file {video} gives frames"
+    assert f"{camera}, 64x48 at 10 fps" in report  # the mode it delivers
     assert "ok    chromium registration" in report
     assert "ok    host start" in report
     assert report.rstrip().endswith("all good")

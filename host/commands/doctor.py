@@ -67,11 +67,14 @@ def check_model(model_dir: Path | None = None) -> Check:
 
 
 def check_camera(source: int | str, chosen_by: str = "") -> Check:
-    """The camera (a device index or a video file) opens and gives a frame.
+    """The camera (a device index or a video file) opens and gives a frame, and in what mode: a
+    webcam is asked for the host's REQUESTED_SIZE, as the host asks, and says what it gives.
 
     `chosen_by` says whose choice it is, for the report ("the extension's", "--camera").
     """
     import cv2
+
+    from host.vision.camera import REQUESTED_SIZE, CameraError, capture_mode, open_capture
 
     name = "camera" + (f" ({chosen_by})" if chosen_by else "")
     if isinstance(source, str) and not Path(source).is_file():
@@ -79,14 +82,22 @@ def check_camera(source: int | str, chosen_by: str = "") -> Check:
         return Check(name, False, f"no video file at {source}", fix)
     # OpenCV prints a screenful of backend warnings for a missing camera; the check says it.
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    capture = cv2.VideoCapture(source)
-    try:
-        ok = capture.isOpened() and capture.read()[0]
-    finally:
-        capture.release()
     what = f"the video file {source}" if isinstance(source, str) else f"camera {source}"
+    try:
+        capture = open_capture(source)
+    except CameraError:
+        ok = False
+    else:
+        try:
+            ok, mode = capture.read()[0], capture_mode(capture)
+        finally:
+            capture.release()
     if ok:
-        return Check(name, True, f"{what} gives frames")
+        asked_w, asked_h = REQUESTED_SIZE
+        costs = ""
+        if isinstance(source, int) and mode.width * mode.height > asked_w * asked_h:
+            costs = f" (asked for {asked_w}x{asked_h}: larger frames cost the host more)"
+        return Check(name, True, f"{what} gives frames, {mode}{costs}")
     return Check(
         name,
         False,
