@@ -110,6 +110,25 @@ def test_the_students_tflite_agrees_with_its_keras_model(student, fer_sample, tm
     assert np.abs(got - expected).max() < 1e-3
 
 
+def test_the_shipping_rule_refuses_a_faster_student_that_reads_worse(
+    student, fer_sample, model_dir, tmp_path
+):
+    # Issue 14's rule, measured as the export records it: better on val than the shipped model
+    # and at most MAX_LATENCY_RATIO of its time a face, in interleaved sittings.
+    from training.export import MAX_LATENCY_RATIO, export, record_measurements
+
+    run, _ = student
+    out = export([run / "model.keras"], tmp_path / "candidate", flip_average=False).parent
+    metrics = record_measurements(out, fer_sample / "val", against=model_dir)["metrics"]
+    against = metrics["against"]
+    assert against["reference"] == str(model_dir) and against["sittings"] == 8
+    assert against["ratio_median"] < MAX_LATENCY_RATIO  # a tiny network: far faster
+    assert metrics["val"]["accuracy"] < against["val_accuracy"]  # one epoch on 28 faces
+    assert against["meets_shipping_rule"] is False
+    recorded = json.loads((out / "model.json").read_text())["metrics"]["against"]
+    assert recorded["meets_shipping_rule"] is False and "0.7x" in recorded["shipping_rule"]
+
+
 def test_resuming_a_run_with_another_recipe_is_refused_with_the_way_out(student, fer_sample):
     run, recipe = student
     out = subprocess.run(
