@@ -123,7 +123,8 @@ def test_the_shipping_rule_refuses_a_faster_student_that_reads_worse(
     against = metrics["against"]
     assert against["reference"] == str(model_dir) and against["sittings"] == 8
     assert against["ratio_median"] < MAX_LATENCY_RATIO  # a tiny network: far faster
-    assert metrics["val"]["accuracy"] < against["val_accuracy"]  # one epoch on the sample's few faces
+    # One epoch on the sample's few faces reads worse than the shipped model.
+    assert metrics["val"]["accuracy"] < against["val_accuracy"]
     assert against["meets_shipping_rule"] is False
     recorded = json.loads((out / "model.json").read_text())["metrics"]["against"]
     assert recorded["meets_shipping_rule"] is False and "0.7x" in recorded["shipping_rule"]
