@@ -1,37 +1,36 @@
-"""Which speed phase this machine is in: the shipped model's time a face, alone.
+"""Which speed phase this machine is in: the shipped model's time a face, alone, beside what its
+export recorded.
 
     python tests/bench_phase.py
 
 The development machine alternates, for minutes at a time, between a fast phase and one about
-1.8 times slower. Run before and after a sitting of side-by-side measurements to say which phase
-it fell in: the median of five runs of 200 faces, one thread (about 0.75 ms fast and 1.2 ms slow
-for the two-network model of 2026-11).
+1.8 times slower, and at times runs slower still. Run before and after a sitting of side-by-side
+measurements to say which phase it fell in. The timing is the export's own
+(`training.export.measure_latency_ms`: five sittings of 200 faces, one thread), printed beside
+the figure `model/model.json` recorded when the model was exported, whose fastest and slowest
+sitting medians show the two usual phases.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
+import json
 
-import numpy as np
+from host.vision.emotion import CONTRACT_FILE, MODEL_DIR
+from training.export import measure_latency_ms
 
-from host.vision.emotion import EmotionModel
-
-RUNS, FACES = 5, 200
+RUNS, SITTINGS = 200, 5
 
 
 def main() -> None:
-    model = EmotionModel.load()
-    crop = np.random.default_rng(0).integers(0, 256, (48, 48), dtype=np.uint8)
-    for _ in range(50):
-        model.predict(crop)
-    runs = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        for _ in range(FACES):
-            model.predict(crop)
-        runs.append((time.perf_counter() - started) / FACES * 1000)
-    print(f"model alone: {statistics.median(runs):.3f} ms a face (median of {RUNS} x {FACES})")
+    now = measure_latency_ms(MODEL_DIR, runs=RUNS, repeats=SITTINGS)
+    recorded = json.loads((MODEL_DIR / CONTRACT_FILE).read_text())["metrics"]
+    at_export = recorded["ms_per_face_one_thread"]
+    print(
+        f"model alone: {now['median']:.3f} ms a face (sitting medians "
+        f"{now['sitting_medians'][0]:.3f}-{now['sitting_medians'][1]:.3f}); "
+        f"model.json, at export: {at_export['median']:.3f} ms (sitting medians "
+        f"{at_export['sitting_medians'][0]:.3f}-{at_export['sitting_medians'][1]:.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ finder's scene check makes of it.
 
 Each VIDEO needs its timeline (`VIDEO.json`, from `python -m training make-video`). Frames are
 taken SEARCH_FPS times a second, shrunk as the finder shrinks them (faces.SCENE_PX), and each is
-compared with the one before: the SCENE_QUANTILE-th percentile cell of the change, less the whole
-frame's. Printed per video: that figure within one held face (median, p99, max) and across each
-change of face, then how many full searches the finder ran on the video with and without the
-scene check, as the host reads it.
+compared with the one before as the finder compares them (faces.scene_change). Printed per
+video: that figure within one held face (median, p99, max) and across each change of face, then
+how many full searches the finder ran on the video with and without the scene check, as the
+host reads it.
 """
 
 from __future__ import annotations
@@ -39,9 +39,7 @@ def scene_changes(video: Path) -> tuple[list[float], list[float]]:
                 (k for k, s in enumerate(segments) if s["start_s"] <= t < s["end_s"]), -1
             )
             if previous is not None:
-                change = scene - previous[0]
-                change -= np.median(change)
-                figure = float(np.percentile(np.abs(change), faces.SCENE_QUANTILE))
+                figure = faces.scene_change(previous[0], scene)
                 (within if segment == previous[1] else across).append(figure)
             previous = (scene, segment)
         index += 1

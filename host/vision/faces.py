@@ -221,11 +221,9 @@ class FaceFinder:
             self._scene is not None
             and self._fruitless >= SCENE_SETTLED
             and self.frames_since_full < SCENE_RECHECK
+            and scene_change(self._scene, scene) < SCENE_CHANGE
         ):
-            change = scene - self._scene
-            change -= float(np.median(change))
-            if float(np.percentile(np.abs(change), SCENE_QUANTILE)) < SCENE_CHANGE:
-                return False
+            return False
         self._scene = scene
         return True
 
@@ -352,6 +350,14 @@ def _thumbnail(gray: np.ndarray, box: Box) -> np.ndarray | None:
 
 def _scene(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, SCENE_PX, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def scene_change(before: np.ndarray, after: np.ndarray) -> float:
+    """How much a shrunk scene changed: the SCENE_QUANTILE-th percentile cell of the change,
+    less the whole frame's (so flicker and exposure do not count)."""
+    change = after - before
+    change -= float(np.median(change))
+    return float(np.percentile(np.abs(change), SCENE_QUANTILE))
 
 
 @cache
