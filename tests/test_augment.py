@@ -49,6 +49,29 @@ def test_an_epoch_is_full_batches_of_augmented_faces_with_their_labels(fer_sampl
     assert not np.array_equal(images, source.arrays(1)[0])  # each epoch is augmented afresh
 
 
+def test_mixup_blends_each_view_with_another_and_its_label_and_weight_alike(fer_sample):
+    plain, mixed = make_epochs(fer_sample), make_epochs(fer_sample)
+    mixed.mixup_alpha = 0.4
+    views, labels, weights = plain.arrays(2)
+    blends, targets, blend_weights = mixed.arrays(2)
+    assert np.array_equal(mixed.arrays(2)[0], blends)  # an epoch replays from (seed, epoch)
+    assert np.allclose(targets.sum(axis=1), 1.0)
+    # Each view keeps the larger share, so its own label still leads...
+    own = labels.argmax(axis=1)
+    assert (targets[np.arange(len(own)), own] >= 0.5 - 1e-6).all()
+    assert (targets.max(axis=1) < 1.0).any()
+    # ...and every blend is that share of its view plus the rest of another from its batch.
+    share = targets[np.arange(len(own)), own]
+    for row in np.flatnonzero(targets.max(axis=1) < 0.999)[:10]:
+        batch = slice(row - row % plain.batch_size, row - row % plain.batch_size + plain.batch_size)
+        rest = (blends[row] - share[row] * views[row]) / (1 - share[row])
+        distances = np.abs(views[batch] - rest).max(axis=(1, 2, 3))
+        partner = batch.start + distances.argmin()
+        assert distances.min() < 0.05
+        expected_weight = share[row] * weights[row] + (1 - share[row]) * weights[partner]
+        assert np.isclose(blend_weights[row], expected_weight, atol=1e-5)
+
+
 def test_killing_a_training_run_leaves_no_augmenting_workers_behind(fer_sample, tmp_path):
     script = tmp_path / "trainer.py"
     script.write_text(

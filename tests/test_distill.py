@@ -41,14 +41,14 @@ def student(fer_sample, model_dir, tmp_path_factory):
 def test_a_student_learns_from_the_teachers_readings_of_the_views_it_trained_on(
     student, fer_sample
 ):
-    from training.distill import TeacherReadings
+    from training.distill import ExportedTeacher
     from training.train import load_faces, training_epochs
 
     run, recipe = student
     cached = np.load(run / "teacher" / "epoch_000.npy")
     # The same epoch re-made from the recipe: the cache holds the teacher's reading of each view.
-    views, targets, _ = training_epochs(load_faces(fer_sample, recipe), recipe, run).arrays(0)
-    teacher = TeacherReadings(recipe.distillation.teacher, cache_dir=None)
+    teacher = ExportedTeacher(recipe.distillation.teacher, cache_dir=None)
+    views, targets, _ = training_epochs(load_faces(fer_sample, recipe), recipe, teacher).arrays(0)
     assert np.allclose(cached, teacher.probabilities(views), atol=1e-6)
     assert np.allclose(targets[:, len(LABELS) :], cached)
     assert np.allclose(targets[:, : len(LABELS)].sum(axis=1), 1.0)
@@ -60,12 +60,105 @@ def test_a_student_learns_from_the_teachers_readings_of_the_views_it_trained_on(
     assert sum(info["holdout_counts"].values()) == 7  # one face of each class of 4
 
 
+def test_trained_networks_teach_with_their_mirrored_readings_of_each_view(fer_sample, tmp_path):
+    # A teacher of *.keras networks reads in the training process (on the GPU of a GPU
+    # sitting): each epoch's views and their mirror images, through every network, averaged.
+    import keras
+
+    from training.architectures import build_moodnet
+    from training.distill import NetworkTeachers
+    from training.train import load_faces, train, training_epochs
+
+    teachers = tmp_path / "teachers"
+    teachers.mkdir()
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        build_moodnet(**TINY_MODEL).save(teachers / f"net_{seed}.keras")
+    recipe = replace(
+        STUDENT, epochs=1, architecture=TINY_MODEL, distillation=Distillation(str(teachers))
+    )
+    run = tmp_path / "run"
+    train(str(fer_sample), str(run), recipe, verbose=0)
+
+    views, _, _ = training_epochs(load_faces(fer_sample, recipe), recipe).arrays(0)
+    networks = [keras.models.load_model(p, compile=False) for p in sorted(teachers.iterdir())]
+    expected = np.mean(
+        [
+            keras.ops.convert_to_numpy(keras.ops.softmax(net.predict(view, verbose=0)))
+            for net in networks
+            for view in (views, views[:, :, ::-1])
+        ],
+        axis=0,
+    )
+    cached = np.load(run / "teacher" / "epoch_000.npy")
+    assert np.abs(cached - expected).max() < 1e-5
+    assert np.abs(NetworkTeachers(teachers, None).probabilities(views) - expected).max() < 1e-5
+    assert (run / "model.keras").exists() and (run / "curves.png").exists()
+
+
+def test_a_teacher_folder_with_nothing_to_teach_is_named(fer_sample, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "wrong" / "net.keras").write_text("not a model")
+    for folder, message in (("empty", "neither emotion.tflite"), ("wrong", "unreadable")):
+        out = subprocess.run(
+            [sys.executable, "-m", "training", "distill", "--data", str(fer_sample),
+             "--out", str(tmp_path / "run"), "--teacher", str(tmp_path / folder)],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 2, out.stderr
+        assert message in out.stderr and str(tmp_path / folder) in out.stderr
+
+
+def test_the_gpu_sitting_trains_three_teachers_then_their_student_on_packed_faces(
+    fer_sample, tmp_path
+):
+    # training/gpu_sitting.sh as the GPU machine runs it, but on the sample, one epoch each,
+    # with TensorFlow: what comes back must be what export and the model card need.
+    packed = tmp_path / "packed"
+    subprocess.run(
+        [sys.executable, "-m", "training", "pack", "--data", str(fer_sample), "--out",
+         str(packed), "--holdout-fraction", "0.2"],
+        cwd=REPO, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    settings = {
+        "DATA": str(packed), "RUNS": str(runs), "OUT": str(out), "PYTHON": sys.executable,
+        "KERAS_BACKEND": "tensorflow", "TEACHER_EPOCHS": "1", "STUDENT_EPOCHS": "1",
+        "TEACHER_WORKERS": "1", "STUDENT_WORKERS": "1",
+    }  # fmt: skip
+    sitting = subprocess.run(
+        ["bash", "training/gpu_sitting.sh"], cwd=REPO, capture_output=True, text=True,
+        timeout=600, env={**os.environ, **settings},
+    )  # fmt: skip
+    assert sitting.returncode == 0, sitting.stdout[-2000:]
+    names = {"teacher_deep", "teacher_deep_mixup", "teacher_g_mixup", "student"}
+    assert {p.name for p in out.iterdir()} == {f"{name}.keras" for name in names} | {"runs.tar"}
+
+    recipes = {
+        name: Recipe.from_dict(json.loads((runs / name / "run.json").read_text())["recipe"])
+        for name in names
+    }
+    assert recipes["teacher_deep"].architecture["blocks"] == (2, 2, 2, 2)
+    assert recipes["teacher_deep_mixup"].mixup_alpha > 0 == recipes["teacher_deep"].mixup_alpha
+    assert recipes["student"].distillation.teacher == str(runs / "teachers")
+    assert recipes["student"].architecture == STUDENT.architecture
+    # Every run trained on the packed faces alone: the held-out slice never left this machine.
+    pack_record = json.loads((packed / "pack.json").read_text())
+    for name in names:
+        counts = json.loads((runs / name / "run.json").read_text())["train_counts"]
+        assert sum(counts.values()) == pack_record["faces"]["train"] == 21
+    assert sorted(p.name for p in (runs / "teachers").iterdir()) == [
+        "deep.keras", "deep_mixup.keras", "g_mixup.keras",
+    ]  # fmt: skip
+
+
 def test_the_teacher_reads_a_batch_as_the_host_reads_one_face(fer_sample, model_dir):
     from host.vision.emotion import EmotionModel
-    from training.distill import TeacherReadings
+    from training.distill import ExportedTeacher
 
     faces = load_image_folder(fer_sample / "val").images
-    batched = TeacherReadings(model_dir, cache_dir=None).probabilities(
+    batched = ExportedTeacher(model_dir, cache_dir=None).probabilities(
         faces[..., None].astype(np.float32)
     )
     host = EmotionModel.load(model_dir)
@@ -151,6 +244,7 @@ def test_resuming_a_run_with_another_recipe_is_refused_with_the_way_out(student,
         replace(STUDENT, distillation=Distillation("model", temperature=2.0, weight=0.5)),
         Recipe(architecture=TINY_MODEL, augment=replace(STUDIO_AUGMENT, blur_probability=0.9)),
         Recipe(batch_size=64, momentum=0.8, weight_decay=1e-3, label_smoothing=0.0),
+        Recipe(architecture={"blocks": (2, 2, 2, 2)}, mixup_alpha=0.2),
     ],
 )
 def test_the_recorded_command_makes_the_recipe_that_ran(recipe):
@@ -231,4 +325,7 @@ def test_a_killed_distillation_resumes_with_its_loss_and_cached_readings(
         "epoch_000.npy",
         "epoch_001.npy",
     ]
-    assert keras.models.load_model(tmp_path / "model.keras").optimizer.iterations > 0
+    # The checkpoint a run resumes from keeps the optimiser's state; the final model, for export
+    # and teaching, is the weights alone.
+    assert keras.models.load_model(tmp_path / "last.keras").optimizer.iterations > 0
+    assert not keras.models.load_model(tmp_path / "model.keras").compiled

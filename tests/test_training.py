@@ -217,6 +217,24 @@ def test_loader_rejects_empty_and_missing_folders(tmp_path):
         load_image_folder(tmp_path)
 
 
+def test_a_packed_split_loads_the_faces_and_labels_it_was_given(fer_sample, tmp_path):
+    from training.data import PACKED_LABELS, pack
+
+    faces = load_image_folder(fer_sample / "train")
+    written = pack(faces, tmp_path / "packed")
+    back = load(tmp_path / "packed")
+    assert np.array_equal(back.images, faces.images)
+    assert np.array_equal(back.labels, faces.labels)
+    assert written == sum(f.stat().st_size for f in (tmp_path / "packed").iterdir())
+
+    # Labels that do not match the faces: the split is refused, not read with faces lost.
+    for kept in (len(faces) - 1, len(faces) + 200):
+        labels = np.resize(faces.labels, kept).astype(np.int8)
+        np.save(tmp_path / "packed" / PACKED_LABELS, labels)
+        with pytest.raises(DatasetError, match=r"faces.*pack the split again"):
+            load(tmp_path / "packed")
+
+
 def test_csv_loader_reads_a_split_and_names_a_bad_row(tmp_path):
     pixels = " ".join(["128"] * 48 * 48)
     good = tmp_path / "fer2013.csv"

@@ -139,6 +139,25 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConf
     return out
 
 
+def mixup(
+    views: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    alpha: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each view blended with another of the batch, labels and weights blended alike."""
+    share = rng.beta(alpha, alpha, len(views)).astype(np.float32)
+    share = np.maximum(share, 1 - share)
+    partner = rng.permutation(len(views))
+
+    def blend(values: np.ndarray) -> np.ndarray:
+        keep = share.reshape((-1,) + (1,) * (values.ndim - 1))
+        return keep * values + (1 - keep) * values[partner]
+
+    return blend(views), blend(labels), blend(weights)
+
+
 class Teacher(Protocol):
     """What a distilling run asks of its teacher: probabilities for one augmented epoch."""
 
@@ -153,6 +172,9 @@ class TrainingEpochs:
     (seed, epoch, batch index), so a resumed run sees the same epochs as an uninterrupted one.
     With a `teacher`, each row's target is its one-hot label followed by the teacher's
     probabilities for that very view (training.distill.DistillationLoss splits them again).
+    With `mixup_alpha` above 0, each view is blended with another of its batch (mixup, Zhang et
+    al. 2018): its share ~ Beta(alpha, alpha), folded so that it keeps the larger share, and its
+    label and loss weight are blended alike; the teacher, if any, reads the blend.
     """
 
     def __init__(
@@ -165,10 +187,12 @@ class TrainingEpochs:
         seed: int = 0,
         batch_size: int = 128,
         teacher: Teacher | None = None,
+        mixup_alpha: float = 0.0,
     ) -> None:
         self.images, self.labels = images, labels
         self.num_classes, self.class_weights = num_classes, class_weights
         self.augment, self.seed, self.teacher = augment, seed, teacher
+        self.mixup_alpha = mixup_alpha
         self.batch_size = min(batch_size, len(labels))
         self.steps_per_epoch = len(labels) // self.batch_size
 
@@ -176,17 +200,23 @@ class TrainingEpochs:
         """Epoch `epoch`: images (N, H, W, 1) float32, targets, per-image loss weights."""
         order = np.random.default_rng([self.seed, epoch]).permutation(len(self.labels))
         order = order[: self.steps_per_epoch * self.batch_size]
-        batches = []
+        batches, targets, weights = [], [], []
         for index, start in enumerate(range(0, len(order), self.batch_size)):
             rows = order[start : start + self.batch_size]
             rng = np.random.default_rng([self.seed, epoch, index])
-            batches.append(augment_batch(self.images[rows], rng, self.augment))
+            views = augment_batch(self.images[rows], rng, self.augment)
+            labels = one_hot(self.labels[rows], self.num_classes)
+            weight = self.class_weights[self.labels[rows]].astype(np.float32)
+            if self.mixup_alpha > 0:
+                views, labels, weight = mixup(views, labels, weight, rng, self.mixup_alpha)
+            batches.append(views)
+            targets.append(labels)
+            weights.append(weight)
         images = np.concatenate(batches)[..., None]
-        labels = self.labels[order]
-        targets = one_hot(labels, self.num_classes)
+        target = np.concatenate(targets)
         if self.teacher is not None:
-            targets = np.concatenate([targets, self.teacher.readings(epoch, images)], axis=1)
-        return images, targets, self.class_weights[labels].astype(np.float32)
+            target = np.concatenate([target, self.teacher.readings(epoch, images)], axis=1)
+        return images, target, np.concatenate(weights)
 
 
 class EpochLoader:

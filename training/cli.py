@@ -62,6 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
         "sittings, and val accuracy with --val",
     )
 
+    pack = commands.add_parser(
+        "pack",
+        help="train's faces in the smallest lossless form, for a GPU sitting (gpu_sitting.sh)",
+        description="Writes OUT/train (train less the held-out slice) as one tiled PNG and its "
+        "labels, and OUT/holdout (the slice) as an image folder, which stays here with val to "
+        "measure what the sitting sends back",
+    )
+    pack.add_argument("--data", required=True, help="folder holding train/")
+    pack.add_argument("--out", required=True, help="folder to write into")
+    pack.add_argument(
+        "--holdout-fraction", type=float, default=None, help="default: the student recipe's"
+    )
+    pack.add_argument(
+        "--seed", type=int, default=None, help="picks the slice; default: the student recipe's"
+    )
+
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
     video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
     video.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
@@ -108,6 +124,7 @@ SCALAR_FLAGS: dict[str, type] = {
     "seed": int,
     "holdout_fraction": float,
     "init_from": str,
+    "mixup_alpha": float,
 }
 SHORT_FLAGS = {"peak_learning_rate": "--peak-lr"}  # the name earlier runs' commands used
 
@@ -139,7 +156,9 @@ def add_recipe_flags(parser: argparse.ArgumentParser) -> None:
         "or an AugmentConfig as a JSON object",
     )
     parser.add_argument(
-        "--teacher", default=None, help="distil from this exported model folder (emotion.tflite)"
+        "--teacher",
+        default=None,
+        help="distil from this folder: an exported model (emotion.tflite) or trained *.keras",
     )
     parser.add_argument("--temperature", type=float, default=None, help="distillation softening")
     parser.add_argument(
@@ -295,6 +314,33 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_pack(args: argparse.Namespace) -> int:
+    from training.data import load, pack, save_image_folder, split_holdout
+    from training.recipe import STUDENT
+
+    fraction = STUDENT.holdout_fraction if args.holdout_fraction is None else args.holdout_fraction
+    seed = STUDENT.seed if args.seed is None else args.seed
+    out = Path(args.out)
+    kept, held = split_holdout(load(Path(args.data) / "train"), fraction, seed)
+    sizes = {
+        "train": pack(kept, out / "train"),
+        "holdout": save_image_folder(held, out / "holdout"),
+    }
+    record = {
+        "data": str(args.data),
+        "holdout_fraction": fraction,
+        "seed": seed,
+        "faces": {"train": len(kept), "holdout": len(held)},
+        "bytes": sizes,
+    }
+    (out / "pack.json").write_text(json.dumps(record, indent=2))
+    print(
+        f"wrote {out}: train {len(kept)} faces ({sizes['train'] / 1e6:.1f} MB), "
+        f"held-out slice {len(held)} faces ({sizes['holdout'] / 1e6:.1f} MB)"
+    )
+    return 0
+
+
 def run_make_video(args: argparse.Namespace) -> int:
     from training.videos import make_video
 
@@ -345,6 +391,7 @@ COMMANDS = {
     "distill": run_train,
     "evaluate": run_evaluate,
     "export": run_export,
+    "pack": run_pack,
     "make-video": run_make_video,
     "make-sample": run_make_sample,
     "haar-framing": run_haar_framing,

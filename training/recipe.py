@@ -36,7 +36,7 @@ class RecipeError(ValueError):
 
 @dataclass(frozen=True)
 class Distillation:
-    teacher: str  # folder holding the teacher's emotion.tflite and model.json
+    teacher: str  # folder: an exported model (emotion.tflite) or trained networks (*.keras)
     temperature: float = TEMPERATURE
     weight: float = KD_WEIGHT  # of the soft (teacher) term; the labels get 1 - weight
 
@@ -64,6 +64,7 @@ class Recipe:
     # so val (PublicTest) stays for reporting.
     holdout_fraction: float = 0.0
     init_from: str | None = None  # a trained .keras model: a warm restart, a new cosine cycle
+    mixup_alpha: float = 0.0  # blend each view with another of its batch (0 = off)
     distillation: Distillation | None = None
 
     def __post_init__(self) -> None:
@@ -74,6 +75,8 @@ class Recipe:
             raise RecipeError(
                 f"--peak-learning-rate must be above 0, got {self.peak_learning_rate}"
             )
+        if self.mixup_alpha < 0:
+            raise RecipeError(f"--mixup-alpha must be 0 (off) or above, got {self.mixup_alpha}")
         if not 0 <= self.holdout_fraction < 0.5:
             raise RecipeError(
                 f"--holdout-fraction must be from 0 to under 0.5, got {self.holdout_fraction}"

@@ -1,11 +1,12 @@
-"""Train the emotion model on FER-2013, or distil a student from an exported model.
+"""Train the emotion model on FER-2013, or distil a student from a teacher (exported or trained).
 
     python -m training train --data ../shared/datasets/fer2013 --out runs/moodnet
     python -m training distill --data ../shared/datasets/fer2013 --out runs/student --teacher model
 
 Writes into --out: `run.json` (the recipe and the run's bookkeeping), `last.keras` (after every
 few epochs; a rerun of the same command resumes from it), `log.csv` (loss, accuracy and seconds
-per epoch, train, held-out slice and val), `model.keras` (the final model) and `curves.png`.
+per epoch, train, held-out slice and val), `model.keras` (the final weights, for export and
+teaching) and `curves.png`.
 The same code trains on Keras's JAX or torch backend (`KERAS_BACKEND=jax`), which is how it runs
 on a GPU machine without TensorFlow.
 The final epoch's weights are shipped; `val` is only watched, never used to pick an epoch or a
@@ -27,7 +28,7 @@ import numpy as np
 from training.architectures import build_moodnet, forward_flops
 from training.augment import EpochLoader, TrainingEpochs, balanced_weights, laid_end_to_end
 from training.data import LABELS, Dataset, load, split_holdout
-from training.distill import DistillationLoss, TeacherReadings, label_accuracy
+from training.distill import CachedTeacher, DistillationLoss, label_accuracy, load_teacher
 from training.recipe import Recipe
 
 # Each `fit` call ends by tearing down a tf.data iterator, which stalls ~40 s on this machine;
@@ -45,23 +46,26 @@ class RunError(ValueError):
 class Faces:
     train: Dataset
     holdout: Dataset | None  # a slice of train the run never trains on, for selection
-    val: Dataset  # for reporting only
+    val: Dataset | None  # for reporting only; a GPU sitting is sent train alone
 
 
 def load_faces(data_dir: str | Path, recipe: Recipe) -> Faces:
-    """`data_dir/train` (less the recipe's held-out slice) and `data_dir/val`."""
-    train_set, val_set = load(Path(data_dir) / "train"), load(Path(data_dir) / "val")
+    """`data_dir/train` (less the recipe's held-out slice) and `data_dir/val` if there is one."""
+    train_set = load(Path(data_dir) / "train")
+    val_dir = Path(data_dir) / "val"
+    val_set = load(val_dir) if val_dir.exists() else None
     if not recipe.holdout_fraction:
         return Faces(train_set, None, val_set)
     kept, held = split_holdout(train_set, recipe.holdout_fraction, recipe.seed)
     return Faces(kept, held, val_set)
 
 
-def training_epochs(faces: Faces, recipe: Recipe, out: Path) -> TrainingEpochs:
-    """The data feed: augmented epochs of the recipe's batch size, with the teacher's readings."""
-    teacher = None
-    if recipe.distillation is not None:
-        teacher = TeacherReadings(recipe.distillation.teacher, out / "teacher")
+def training_epochs(
+    faces: Faces, recipe: Recipe, teacher: CachedTeacher | None = None
+) -> TrainingEpochs:
+    """The data feed: augmented epochs of the recipe's batch size, with the readings of a
+    teacher that reads on the augmenting worker (`fit_in_spans` adds any other's).
+    """
     return TrainingEpochs(
         faces.train.images,
         faces.train.labels,
@@ -70,8 +74,16 @@ def training_epochs(faces: Faces, recipe: Recipe, out: Path) -> TrainingEpochs:
         recipe.augment,
         recipe.seed,
         recipe.batch_size,
-        teacher,
+        teacher if teacher is not None and teacher.reads_on_worker else None,
+        recipe.mixup_alpha,
     )
+
+
+def run_teacher(recipe: Recipe, out: Path) -> CachedTeacher | None:
+    """The recipe's teacher, caching its readings in the run folder; None when not distilling."""
+    if recipe.distillation is None:
+        return None
+    return load_teacher(recipe.distillation.teacher, out / "teacher")
 
 
 def class_weights(train_set: Dataset, recipe: Recipe) -> np.ndarray:
@@ -195,7 +207,9 @@ def train(
     keras.utils.set_random_seed(recipe.seed)
 
     faces = load_faces(data_dir, recipe)
-    epochs_source = training_epochs(faces, recipe, out)
+    teacher = run_teacher(recipe, out)
+    epochs_source = training_epochs(faces, recipe, teacher)
+    in_process_teacher = teacher if teacher is not None and not teacher.reads_on_worker else None
     model, start_epoch = model_to_train(out, recipe, epochs_source.steps_per_epoch)
     record_run(out, data_dir, recipe, faces, model, workers)
 
@@ -205,8 +219,11 @@ def train(
         Watch({name: s for name, s in watched.items() if s is not None}),
         keras.callbacks.CSVLogger(str(out / "log.csv"), append=True),
     ]
-    fit_in_spans(model, epochs_source, start_epoch, recipe.epochs, callbacks, out, workers, verbose)
-    model.save(out / "model.keras")
+    fit_in_spans(
+        model, epochs_source, start_epoch, recipe.epochs, callbacks, out, workers, verbose,
+        in_process_teacher,
+    )  # fmt: skip
+    save_weights_only(model, out / "model.keras")
     plot_curves(out / "log.csv", out / "curves.png")
     return model
 
@@ -263,8 +280,12 @@ def fit_in_spans(
     out: Path,
     workers: int,
     verbose: int,
+    teacher: CachedTeacher | None = None,
 ) -> None:
-    """Train epochs start_epoch..epochs-1, EPOCHS_PER_FIT a `fit` call, checkpointing after each."""
+    """Train epochs start_epoch..epochs-1, EPOCHS_PER_FIT a `fit` call, checkpointing after each.
+
+    A `teacher` given here reads each span's views in this process before they train.
+    """
     spans = [
         (first, min(first + EPOCHS_PER_FIT, epochs))
         for first in range(start_epoch, epochs, EPOCHS_PER_FIT)
@@ -278,6 +299,9 @@ def fit_in_spans(
             images, targets, sample_weights = laid_end_to_end(upcoming)
             if index + 1 < len(spans):
                 upcoming = loader.span(*spans[index + 1])
+            if teacher is not None:
+                epoch_length = epochs_source.steps_per_epoch * epochs_source.batch_size
+                targets = with_readings(teacher, first, epoch_length, images, targets)
             if verbose:  # Keras counts epochs to the end of this span, not of the run
                 print(f"epochs {first + 1}-{stop} of {epochs}", flush=True)
             model.fit(
@@ -292,10 +316,39 @@ def fit_in_spans(
                 callbacks=callbacks,
                 verbose=verbose,
             )
-            model.save(out / "last.keras")
+            save_whole(model, out / "last.keras")
             # Recorded at every checkpoint, so a sitting that is killed keeps its wall time.
             sitting = round(time.monotonic() - started, 1)
             _update_run_info(out, checkpoint_epochs=stop, wall_seconds=[*earlier_sittings, sitting])
+
+
+def with_readings(
+    teacher: CachedTeacher, first: int, epoch_length: int, images: np.ndarray, targets: np.ndarray
+) -> np.ndarray:
+    """A span's targets (epochs `first`, `first` + 1, … laid end to end, `epoch_length` rows
+    each) with the teacher's readings of each epoch's views beside them.
+    """
+    readings = [
+        teacher.readings(first + index, images[start : start + epoch_length])
+        for index, start in enumerate(range(0, len(images), epoch_length))
+    ]
+    return np.concatenate([targets, np.concatenate(readings)], axis=1)
+
+
+def save_weights_only(model: keras.Model, path: Path) -> None:
+    """The trained model without its optimiser's state: half the file, all that export and a
+    teacher need (a run resumes from `last.keras`, which keeps it).
+    """
+    bare = keras.Model.from_config(model.get_config())  # clone_model would keep the compile
+    bare.set_weights(model.get_weights())
+    save_whole(bare, path)
+
+
+def save_whole(model: keras.Model, path: Path) -> None:
+    """Save to `path` so that a run killed while saving keeps the file it had before."""
+    partial = path.with_name(f"{path.stem}.partial.keras")
+    model.save(partial)
+    partial.replace(path)
 
 
 def _by_label(values: np.ndarray) -> dict[str, Any]:
@@ -339,7 +392,8 @@ def plot_curves(log_path: Path, png_path: Path) -> None:
     for ax, key in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, [float(r[key]) for r in rows], label="train (augmented)")
         for name, label in watched.items():
-            if f"{name}_{key}" in rows[0]:
+            # A run that watches no val set gets NA columns for it from Keras's CSVLogger.
+            if rows[0].get(f"{name}_{key}", "NA") != "NA":
                 ax.plot(epochs, [float(r[f"{name}_{key}"]) for r in rows], label=label)
         ax.set_xlabel("epoch")
         ax.set_title(key)
