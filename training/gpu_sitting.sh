@@ -25,8 +25,8 @@ RUNS=${RUNS:-runs/gpu}
 OUT=${OUT:-$RUNS/out}
 PYTHON=${PYTHON:-python3}
 
-# The teachers: item 1's levers, one each beside G's recipe (blocks 1,1,1,1, studio lighting):
-# a deeper network, the deeper network with mixup, and G's shape with mixup.
+# The teachers: G's 120-epoch recipe with the studio augmentations, each with one of item 1's
+# levers: a deeper network, the deeper network with mixup, and G's shape with mixup.
 declare -A TEACHERS=(
     [deep]="--blocks 2,2,2,2 --seed 101"
     [deep_mixup]="--blocks 2,2,2,2 --mixup-alpha 0.2 --seed 102"
