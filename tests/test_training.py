@@ -218,7 +218,7 @@ def test_loader_rejects_empty_and_missing_folders(tmp_path):
 
 
 def test_a_packed_split_loads_the_faces_and_labels_it_was_given(fer_sample, tmp_path):
-    from training.data import PACKED_LABELS, pack
+    from training.data import PACKED_LABELS, pack, save_image_folder
 
     faces = load_image_folder(fer_sample / "train")
     written = pack(faces, tmp_path / "packed")
@@ -226,6 +226,10 @@ def test_a_packed_split_loads_the_faces_and_labels_it_was_given(fer_sample, tmp_
     assert np.array_equal(back.images, faces.images)
     assert np.array_equal(back.labels, faces.labels)
     assert written == sum(f.stat().st_size for f in (tmp_path / "packed").iterdir())
+    # Faces from a packed split all come from one file; as an image folder each keeps its own.
+    save_image_folder(back, tmp_path / "folder")
+    again = load(tmp_path / "folder")
+    assert len(again) == len(faces) and np.array_equal(np.sort(again.labels), np.sort(faces.labels))
 
     # Labels that do not match the faces: the split is refused, not read with faces lost.
     for kept in (len(faces) - 1, len(faces) + 200):

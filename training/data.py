@@ -181,10 +181,13 @@ def pack(dataset: Dataset, folder: str | Path) -> int:
 
 
 def save_image_folder(dataset: Dataset, folder: str | Path) -> int:
-    """Write `dataset` as `folder/<label>/<file name>.png`; returns the bytes written."""
+    """Write `dataset` as `folder/<label>/<index>.png`; returns the bytes written.
+
+    Named by index, not by source file: faces from a CSV or a packed split share one file name.
+    """
     written = 0
     for index, (image, label) in enumerate(zip(dataset.images, dataset.labels, strict=True)):
-        path = Path(folder) / LABELS[label] / f"{Path(dataset.paths[index]).stem}.png"
+        path = Path(folder) / LABELS[label] / f"{index:05d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(path), image):
             raise DatasetError(f"cannot write {path}")

@@ -63,8 +63,8 @@ def load_faces(data_dir: str | Path, recipe: Recipe) -> Faces:
 def training_epochs(
     faces: Faces, recipe: Recipe, teacher: CachedTeacher | None = None
 ) -> TrainingEpochs:
-    """The data feed: augmented epochs of the recipe's batch size, with the readings of a
-    teacher that reads on the augmenting worker (`fit_in_spans` adds any other's).
+    """The data feed: augmented epochs of the recipe's batch size, with `teacher`'s readings
+    taken on the augmenting worker (`train` passes only a teacher that reads there).
     """
     return TrainingEpochs(
         faces.train.images,
@@ -74,7 +74,7 @@ def training_epochs(
         recipe.augment,
         recipe.seed,
         recipe.batch_size,
-        teacher if teacher is not None and teacher.reads_on_worker else None,
+        teacher,
         recipe.mixup_alpha,
     )
 
@@ -208,8 +208,8 @@ def train(
 
     faces = load_faces(data_dir, recipe)
     teacher = run_teacher(recipe, out)
-    epochs_source = training_epochs(faces, recipe, teacher)
-    in_process_teacher = teacher if teacher is not None and not teacher.reads_on_worker else None
+    on_worker = teacher is not None and teacher.reads_on_worker
+    epochs_source = training_epochs(faces, recipe, teacher if on_worker else None)
     model, start_epoch = model_to_train(out, recipe, epochs_source.steps_per_epoch)
     record_run(out, data_dir, recipe, faces, model, workers)
 
@@ -221,7 +221,7 @@ def train(
     ]
     fit_in_spans(
         model, epochs_source, start_epoch, recipe.epochs, callbacks, out, workers, verbose,
-        in_process_teacher,
+        None if on_worker else teacher,
     )  # fmt: skip
     save_weights_only(model, out / "model.keras")
     plot_curves(out / "log.csv", out / "curves.png")
