@@ -78,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="picks the slice; default: the student recipe's"
     )
 
+    recover = commands.add_parser(
+        "recover",
+        help="an exported model's networks as trainable Keras models (member_N.keras)",
+        description="Reads each network's int8 weights out of MODEL/emotion.tflite and writes it "
+        "as a build_moodnet model, its batch norms' statistics measured on faces from --data",
+    )
+    recover.add_argument("--model-dir", default="model", help="folder with emotion.tflite")
+    recover.add_argument(
+        "--data", required=True, help="faces for the batch norms' statistics: train's folder"
+    )
+    recover.add_argument("--out", required=True, help="folder to write member_N.keras into")
+    recover.add_argument("--val", default=None, help="image folder to measure each network on")
+
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
     video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
     video.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
@@ -245,11 +258,12 @@ def main(argv: list[str] | None = None) -> int:
     from training.data import DatasetError
     from training.distill import TeacherError
     from training.recipe import RecipeError
+    from training.recover import RecoveryError
     from training.train import RunError
 
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, TeacherError, RunError, RecipeError, UsageError) as exc:
+    except (DatasetError, TeacherError, RunError, RecipeError, RecoveryError, UsageError) as exc:
         print(f"python -m training {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -341,6 +355,23 @@ def run_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_recover(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from training.data import load
+    from training.recover import STATISTICS_FACES, recover, recovered_accuracy
+
+    source = load(args.data)
+    rows = np.random.default_rng(0).permutation(len(source))[:STATISTICS_FACES]
+    faces = source.images[rows].astype(np.float32)[..., None]
+    for path in recover(args.model_dir, faces, args.out):
+        measured = (
+            f": val accuracy {recovered_accuracy(path, load(args.val)):.4f}" if args.val else ""
+        )
+        print(f"wrote {path}{measured}")
+    return 0
+
+
 def run_make_video(args: argparse.Namespace) -> int:
     from training.videos import make_video
 
@@ -392,6 +423,7 @@ COMMANDS = {
     "evaluate": run_evaluate,
     "export": run_export,
     "pack": run_pack,
+    "recover": run_recover,
     "make-video": run_make_video,
     "make-sample": run_make_sample,
     "haar-framing": run_haar_framing,

@@ -1,0 +1,88 @@
+"""Recovering the shipped ensemble's networks from its int8 file, as Keras models to train on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from training.data import load_image_folder
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def faces(fer_sample) -> np.ndarray:
+    """The sample's real faces, train then val, as the networks take them."""
+    images = [load_image_folder(fer_sample / split).images for split in ("train", "val")]
+    return np.concatenate(images).astype(np.float32)[..., None]
+
+
+@pytest.fixture(scope="module")
+def recovered(model_dir, faces, tmp_path_factory) -> list[Path]:
+    from training.recover import recover
+
+    return recover(model_dir, faces, tmp_path_factory.mktemp("recovered"))
+
+
+def probabilities(model: keras.Model, faces: np.ndarray, training: bool = False) -> np.ndarray:
+    logits = model(faces, training=training)
+    return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
+
+
+def test_the_recovered_networks_read_faces_as_the_shipped_model_does(recovered, faces, model_dir):
+    from training.distill import ExportedTeacher
+
+    models = [keras.models.load_model(path) for path in recovered]
+    assert len(models) == 2  # G and C
+    for model in models:
+        assert model.count_params() == 1_970_983  # G's shape: blocks 1,1,1,1
+    mean = np.mean([probabilities(m, faces) for m in models], axis=0)
+    shipped = ExportedTeacher(model_dir, cache_dir=None).probabilities(faces)
+    # The shipped file is int8, so the float networks differ from it by its rounding only.
+    assert np.mean(mean.argmax(axis=1) == shipped.argmax(axis=1)) >= 0.95
+    assert np.abs(mean - shipped).mean() < 0.02
+
+
+def test_a_recovered_network_computes_the_same_in_training_as_in_inference(recovered, faces):
+    """Its batch norms normalise a batch as their moving statistics do, so training starts
+    from the network that was shipped, not from a scrambled one."""
+    model = keras.models.load_model(recovered[0])
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0
+    inference = probabilities(model, faces)
+    training = probabilities(model, faces, training=True)
+    assert np.abs(training - inference).mean() < 0.05
+    assert np.mean(training.argmax(axis=1) == inference.argmax(axis=1)) >= 0.9
+
+
+def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, faces):
+    import tensorflow as tf
+
+    from training.recover import RecoveryError, recover
+
+    inputs = keras.Input((48, 48, 1))
+    outputs = keras.layers.Dense(7)(keras.layers.Flatten()(inputs))
+    converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([face[None]] for face in faces[:8])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    (tmp_path / "emotion.tflite").write_bytes(converter.convert())
+    with pytest.raises(RecoveryError, match="moodnet"):
+        recover(tmp_path, faces, tmp_path / "out")
+
+
+def test_the_recover_command_writes_and_measures_each_network(fer_sample, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "recover", "--data", str(fer_sample / "train"),
+         "--out", str(tmp_path), "--val", str(fer_sample / "val")],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["member_1.keras", "member_2.keras"]
+    assert result.stdout.count("val accuracy") == 2
