@@ -61,6 +61,26 @@ def test_a_recovered_network_computes_the_same_in_training_as_in_inference(recov
     assert np.mean(training.argmax(axis=1) == inference.argmax(axis=1)) >= 0.9
 
 
+def test_a_network_read_on_its_mirror_image_too_is_recovered_once_in_its_own_shape(
+    tmp_path, faces, fer_sample
+):
+    from training.architectures import build_moodnet
+    from training.distill import ExportedTeacher
+    from training.export import export
+    from training.recover import recover
+
+    network = build_moodnet(stem_width=8, widths=(8, 16), blocks=(1, 0))
+    network.save(tmp_path / "small.keras")
+    calibration = load_image_folder(fer_sample / "train")
+    export([tmp_path / "small.keras"], tmp_path / "export", True, True, calibration)
+    (path,) = recover(tmp_path / "export", faces, tmp_path / "out")
+    model = keras.models.load_model(path)
+    assert model.count_params() == network.count_params()
+    mirrored = (probabilities(model, faces) + probabilities(model, faces[:, :, ::-1])) / 2
+    shipped = ExportedTeacher(tmp_path / "export", cache_dir=None).probabilities(faces)
+    assert np.abs(mirrored - shipped).mean() < 0.02
+
+
 def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, faces):
     import tensorflow as tf
 

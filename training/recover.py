@@ -42,7 +42,7 @@ class FoldedLayer:
 
 
 def read_members(tflite_path: str | Path) -> list[list[FoldedLayer]]:
-    """Each network's layers, in the order they run, from an exported model's int8 weights."""
+    """Each network's layers, in the order they run, from an int8 export's weights."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     # Without the default delegate, so the constant tensors stay readable after allocation.
@@ -57,28 +57,36 @@ def read_members(tflite_path: str | Path) -> list[list[FoldedLayer]]:
         values = interpreter.get_tensor(index).astype(np.float32)
         scales = tensors[index]["quantization_parameters"]["scales"]
         if len(scales) == 0:
-            raise RecoveryError(f"{tflite_path}: tensor {tensors[index]['name']} is not quantised")
+            raise RecoveryError(
+                f"{tflite_path}: tensor {tensors[index]['name']} is float; recover reads int8 "
+                "exports (the shipped kind), whose layers it knows"
+            )
         # Per-channel scales run along the first axis (output channels) of kernels and biases.
         shape = (len(scales),) + (1,) * (values.ndim - 1) if len(scales) > 1 else ()
         return values * np.reshape(scales, shape)
 
     members: list[list[FoldedLayer]] = [[]]
+    kernels: list[list[int]] = [[]]  # which tensors each network reads its kernels from
     for op in interpreter._get_ops_details():  # the op list: LiteRT's only view of the graph
         if op["op_name"] not in ("CONV_2D", "FULLY_CONNECTED"):
             continue
-        _, kernel_index, bias_index = op["inputs"]
-        if bias_index < 0:
-            raise RecoveryError(
-                f"{tflite_path}: a {op['op_name']} layer without a bias, which a moodnet export "
-                "never has (each conv carries its folded batch norm, the dense layer its bias)"
-            )
-        kernel, bias = dequantised(kernel_index), dequantised(bias_index)
+        kernel_index, bias_index = (*op["inputs"][1:3], -1)[:2]
+        kernel = dequantised(kernel_index)
+        # The converter drops a bias that is all zeros.
+        bias = dequantised(bias_index) if bias_index >= 0 else np.zeros(len(kernel), np.float32)
+        kernels[-1].append(int(kernel_index))
         if op["op_name"] == "CONV_2D":  # LiteRT's (out, h, w, in) → Keras's (h, w, in, out)
             side = int(tensors[op["outputs"][0]]["shape"][1])
             members[-1].append(FoldedLayer(kernel.transpose(1, 2, 3, 0), bias, side))
-        else:  # (out, in) → (in, out); the dense layer ends a network
-            members[-1].append(FoldedLayer(kernel.T, bias, 0))
+            continue
+        # (out, in) → (in, out). The dense layer ends a network; a network read a second time
+        # (on the mirror image, in an export that averages both) reads the same kernels.
+        members[-1].append(FoldedLayer(kernel.T, bias, 0))
+        if kernels[-1] in kernels[:-1]:
+            members[-1], kernels[-1] = [], []
+        else:
             members.append([])
+            kernels.append([])
     return [layers for layers in members if layers]
 
 
