@@ -81,6 +81,20 @@ def test_a_network_read_on_its_mirror_image_too_is_recovered_once_in_its_own_sha
     assert np.abs(mirrored - shipped).mean() < 0.02
 
 
+def test_the_recovered_networks_teach_as_trained_networks_do(recovered):
+    """In a process of its own, as a sitting's teacher folder is read."""
+    code = (
+        "import sys; from training.distill import load_teacher; "
+        "teacher = load_teacher(sys.argv[1], None); print(len(teacher.networks))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(recovered[0].parent)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2"
+
+
 def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, faces):
     import tensorflow as tf
 

@@ -30,6 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 
+import training.architectures  # noqa: F401  (registers the layers a saved network is made of)
 from training.data import LABELS
 
 TEACHER_BATCH = 256  # faces per LiteRT call: large enough that per-call overhead vanishes
