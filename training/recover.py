@@ -156,7 +156,10 @@ def recover(model_dir: str | Path, faces: np.ndarray, out_dir: str | Path) -> li
     paths = []
     for number, layers in enumerate(members, start=1):
         if layers[-1].kernel.shape[-1] != len(LABELS):
-            raise RecoveryError(f"network {number} gives {layers[-1].kernel.shape[-1]} outputs")
+            raise RecoveryError(
+                f"network {number} gives {layers[-1].kernel.shape[-1]} outputs, expected "
+                f"{len(LABELS)} ({', '.join(LABELS)})"
+            )
         path = out / f"member_{number}.keras"
         rebuild(layers, faces).save(path)
         paths.append(path)
