@@ -364,10 +364,9 @@ def run_recover(args: argparse.Namespace) -> int:
     source = load(args.data)
     rows = np.random.default_rng(0).permutation(len(source))[:STATISTICS_FACES]
     faces = source.images[rows].astype(np.float32)[..., None]
+    val = load(args.val) if args.val else None
     for path in recover(args.model_dir, faces, args.out):
-        measured = (
-            f": val accuracy {recovered_accuracy(path, load(args.val)):.4f}" if args.val else ""
-        )
+        measured = f": val accuracy {recovered_accuracy(path, val):.4f}" if val is not None else ""
         print(f"wrote {path}{measured}")
     return 0
 

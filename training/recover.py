@@ -24,7 +24,7 @@ import numpy as np
 from training.architectures import build_moodnet
 from training.data import LABELS, Dataset
 
-STATISTICS_FACES = 2048  # faces whose conv outputs set each batch norm's moving statistics
+STATISTICS_FACES = 2048  # faces enough for each batch norm's moving statistics (the CLI's draw)
 BN_EPSILON = 1e-3  # Keras BatchNormalization's default, which build_moodnet keeps
 
 
@@ -70,7 +70,8 @@ def read_members(tflite_path: str | Path) -> list[list[FoldedLayer]]:
     for op in interpreter._get_ops_details():  # the op list: LiteRT's only view of the graph
         if op["op_name"] not in ("CONV_2D", "FULLY_CONNECTED"):
             continue
-        kernel_index, bias_index = (*op["inputs"][1:3], -1)[:2]
+        inputs = list(op["inputs"])
+        kernel_index, bias_index = inputs[1], inputs[2] if len(inputs) > 2 else -1
         kernel = dequantised(kernel_index)
         # The converter drops a bias that is all zeros.
         bias = dequantised(bias_index) if bias_index >= 0 else np.zeros(len(kernel), np.float32)
@@ -139,7 +140,7 @@ def rebuild(layers: list[FoldedLayer], faces: np.ndarray) -> keras.Model:
         ones = np.ones_like(layer.bias)
         norm.set_weights([ones * unit_scale, layer.bias, np.zeros_like(layer.bias), ones])
     probe = keras.Model(model.input, [conv.output for conv in convs])
-    outputs = probe.predict(faces[:STATISTICS_FACES], batch_size=256, verbose=0)
+    outputs = probe.predict(faces, batch_size=256, verbose=0)
     for norm, layer, output in zip(norms, folded, outputs, strict=True):
         mean = output.mean(axis=(0, 1, 2))
         variance = output.var(axis=(0, 1, 2))
