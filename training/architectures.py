@@ -7,6 +7,8 @@ residual block per stage. Normalisation lives inside the model: it takes raw 0..
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 from keras import layers, ops
 
@@ -57,6 +59,12 @@ def build_moodnet(
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(inputs, outputs, name="moodnet")
+
+
+def load_network(path: str | Path) -> keras.Model:
+    """A saved network, uncompiled, for reading faces or training on; loading it through this
+    module is what registers the layers it is made of (`Standardize`)."""
+    return keras.models.load_model(path, compile=False)
 
 
 def forward_flops(model: keras.Model) -> int:

@@ -30,7 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 
-import training.architectures  # noqa: F401  (registers the layers a saved network is made of)
+from training.architectures import load_network
 from training.data import LABELS
 
 TEACHER_BATCH = 256  # faces per LiteRT call: large enough that per-call overhead vanishes
@@ -144,7 +144,7 @@ class NetworkTeachers(CachedTeacher):
         self.networks = []
         for path in self.paths:
             try:
-                network = keras.models.load_model(path, compile=False)
+                network = load_network(path)
             except (OSError, ValueError) as exc:
                 raise TeacherError(f"teacher network {path} is unreadable: {exc}") from None
             if network.output_shape[-1] != len(LABELS):

@@ -19,7 +19,7 @@ import numpy as np
 
 from host.vision.emotion import CONTRACT_FILE, MODEL_FILE
 from host.vision.faces import CROP_SIZE
-from training import architectures  # noqa: F401  (registers Standardize for loading)
+from training.architectures import load_network
 from training.data import LABELS, Dataset
 
 # The crop the host cuts around a Haar box: its side is the box's times (1 + CROP_MARGIN), chosen
@@ -81,7 +81,7 @@ def export(
     out.mkdir(parents=True, exist_ok=True)
     # Not compiled: only the forward pass is exported, and a student's distillation loss is
     # training's business.
-    members = [keras.models.load_model(path, compile=False) for path in keras_paths]
+    members = [load_network(path) for path in keras_paths]
     model = inference_model(members, flip_average)
     path = out / MODEL_FILE
     path.write_bytes(to_tflite(model, int8, calibration))

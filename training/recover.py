@@ -21,7 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from training.architectures import build_moodnet
+from training.architectures import build_moodnet, load_network
 from training.data import LABELS, Dataset
 
 STATISTICS_FACES = 2048  # faces enough for each batch norm's moving statistics (the CLI's draw)
@@ -169,6 +169,6 @@ def recover(model_dir: str | Path, faces: np.ndarray, out_dir: str | Path) -> li
 
 def recovered_accuracy(path: Path, faces: Dataset) -> float:
     """A recovered network's accuracy on `faces`, one pass, in float."""
-    model = keras.models.load_model(path, compile=False)
+    model = load_network(path)
     logits = model.predict(faces.images.astype(np.float32)[..., None], batch_size=512, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == faces.labels))

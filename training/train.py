@@ -25,7 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from training.architectures import build_moodnet, forward_flops
+from training.architectures import build_moodnet, forward_flops, load_network
 from training.augment import EpochLoader, TrainingEpochs, balanced_weights, laid_end_to_end
 from training.data import LABELS, Dataset, load, split_holdout
 from training.distill import CachedTeacher, DistillationLoss, label_accuracy, load_teacher
@@ -243,7 +243,7 @@ def model_to_train(out: Path, recipe: Recipe, steps_per_epoch: int) -> tuple[ker
         print(f"resuming from {out / 'last.keras'} after epoch {start_epoch}")
         return keras.models.load_model(out / "last.keras"), start_epoch
     if recipe.init_from:
-        model = keras.models.load_model(recipe.init_from, compile=False)
+        model = load_network(recipe.init_from)
     else:
         model = build_moodnet(**recipe.architecture)
     compile_model(model, recipe, steps_per_epoch)
