@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from ytmusic_replay import Replay
 
+from training.data import load_image_folder
 from training.videos import make_video
 
 TESTS = Path(__file__).resolve().parent
@@ -25,6 +27,21 @@ def fer_sample() -> Path:
 def model_dir() -> Path:
     """The shipped model folder (emotion.tflite + model.json)."""
     return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_faces(fer_sample) -> np.ndarray:
+    """The sample's real faces, train then val, as the networks take them: (N, 48, 48, 1)."""
+    images = [load_image_folder(fer_sample / split).images for split in ("train", "val")]
+    return np.concatenate(images).astype(np.float32)[..., None]
+
+
+@pytest.fixture(scope="session")
+def shipped_networks(model_dir, sample_faces, tmp_path_factory) -> list[Path]:
+    """G and C, the shipped model's two networks, read back from its int8 file."""
+    from training.recover import recover
+
+    return recover(model_dir, sample_faces, tmp_path_factory.mktemp("recovered"))
 
 
 @pytest.fixture(scope="session")

@@ -9,60 +9,46 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from readings import probabilities
 
 from training.data import load_image_folder
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def faces(fer_sample) -> np.ndarray:
-    """The sample's real faces, train then val, as the networks take them."""
-    images = [load_image_folder(fer_sample / split).images for split in ("train", "val")]
-    return np.concatenate(images).astype(np.float32)[..., None]
-
-
-@pytest.fixture(scope="module")
-def recovered(model_dir, faces, tmp_path_factory) -> list[Path]:
-    from training.recover import recover
-
-    return recover(model_dir, faces, tmp_path_factory.mktemp("recovered"))
-
-
-def probabilities(model: keras.Model, faces: np.ndarray, training: bool = False) -> np.ndarray:
-    logits = model(faces, training=training)
-    return keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
-
-
-def test_the_recovered_networks_read_faces_as_the_shipped_model_does(recovered, faces, model_dir):
+def test_the_recovered_networks_read_faces_as_the_shipped_model_does(
+    shipped_networks, sample_faces, model_dir
+):
     from training.distill import ExportedTeacher
 
-    models = [keras.models.load_model(path) for path in recovered]
+    models = [keras.models.load_model(path) for path in shipped_networks]
     assert len(models) == 2  # G and C
     for model in models:
         assert model.count_params() == 1_970_983  # G's shape: blocks 1,1,1,1
-    mean = np.mean([probabilities(m, faces) for m in models], axis=0)
-    shipped = ExportedTeacher(model_dir, cache_dir=None).probabilities(faces)
+    mean = np.mean([probabilities(m, sample_faces) for m in models], axis=0)
+    shipped = ExportedTeacher(model_dir, cache_dir=None).probabilities(sample_faces)
     # The shipped file is int8, so the float networks differ from it by its rounding only.
     assert np.mean(mean.argmax(axis=1) == shipped.argmax(axis=1)) >= 0.95
     assert np.abs(mean - shipped).mean() < 0.02
 
 
-def test_a_recovered_network_computes_the_same_in_training_as_in_inference(recovered, faces):
+def test_a_recovered_network_computes_the_same_in_training_as_in_inference(
+    shipped_networks, sample_faces
+):
     """Its batch norms normalise a batch as their moving statistics do, so training starts
     from the network that was shipped, not from a scrambled one."""
-    model = keras.models.load_model(recovered[0])
+    model = keras.models.load_model(shipped_networks[0])
     for layer in model.layers:
         if isinstance(layer, keras.layers.Dropout):
             layer.rate = 0.0
-    inference = probabilities(model, faces)
-    training = probabilities(model, faces, training=True)
+    inference = probabilities(model, sample_faces)
+    training = probabilities(model, sample_faces, training=True)
     assert np.abs(training - inference).mean() < 0.05
     assert np.mean(training.argmax(axis=1) == inference.argmax(axis=1)) >= 0.9
 
 
 def test_a_network_read_on_its_mirror_image_too_is_recovered_once_in_its_own_shape(
-    tmp_path, faces, fer_sample
+    tmp_path, sample_faces, fer_sample
 ):
     from training.architectures import build_moodnet
     from training.distill import ExportedTeacher
@@ -73,29 +59,31 @@ def test_a_network_read_on_its_mirror_image_too_is_recovered_once_in_its_own_sha
     network.save(tmp_path / "small.keras")
     calibration = load_image_folder(fer_sample / "train")
     export([tmp_path / "small.keras"], tmp_path / "export", True, True, calibration)
-    (path,) = recover(tmp_path / "export", faces, tmp_path / "out")
+    (path,) = recover(tmp_path / "export", sample_faces, tmp_path / "out")
     model = keras.models.load_model(path)
     assert model.count_params() == network.count_params()
-    mirrored = (probabilities(model, faces) + probabilities(model, faces[:, :, ::-1])) / 2
-    shipped = ExportedTeacher(tmp_path / "export", cache_dir=None).probabilities(faces)
+    mirrored = (
+        probabilities(model, sample_faces) + probabilities(model, sample_faces[:, :, ::-1])
+    ) / 2
+    shipped = ExportedTeacher(tmp_path / "export", cache_dir=None).probabilities(sample_faces)
     assert np.abs(mirrored - shipped).mean() < 0.02
 
 
-def test_the_recovered_networks_teach_as_trained_networks_do(recovered):
+def test_the_recovered_networks_teach_as_trained_networks_do(shipped_networks):
     """In a process of its own, as a sitting's teacher folder is read."""
     code = (
         "import sys; from training.distill import load_teacher; "
         "teacher = load_teacher(sys.argv[1], None); print(len(teacher.networks))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(recovered[0].parent)],
+        [sys.executable, "-c", code, str(shipped_networks[0].parent)],
         capture_output=True, text=True, cwd=REPO, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2"
 
 
-def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, faces):
+def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, sample_faces):
     import tensorflow as tf
 
     from training.recover import RecoveryError, recover
@@ -104,11 +92,11 @@ def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, faces):
     outputs = keras.layers.Dense(7)(keras.layers.Flatten()(inputs))
     converter = tf.lite.TFLiteConverter.from_keras_model(keras.Model(inputs, outputs))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.representative_dataset = lambda: ([face[None]] for face in faces[:8])
+    converter.representative_dataset = lambda: ([face[None]] for face in sample_faces[:8])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     (tmp_path / "emotion.tflite").write_bytes(converter.convert())
     with pytest.raises(RecoveryError, match="moodnet"):
-        recover(tmp_path, faces, tmp_path / "out")
+        recover(tmp_path, sample_faces, tmp_path / "out")
 
 
 def test_the_recover_command_writes_and_measures_each_network(fer_sample, tmp_path):

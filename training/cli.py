@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument("--out", required=True, help="folder to write member_N.keras into")
     recover.add_argument("--val", default=None, help="image folder to measure each network on")
 
+    soup = commands.add_parser(
+        "soup",
+        help="one network holding the average of several networks' weights",
+        description="Averages the weights of networks of one shape fine-tuned from one start "
+        "and measures the average's batch norms on faces from --data (training/soup.py)",
+    )
+    soup.add_argument("--keras", nargs="+", required=True, help="the networks (.keras) to average")
+    soup.add_argument(
+        "--data", required=True, help="faces for the batch norms' statistics: train's folder"
+    )
+    soup.add_argument("--out", required=True, help="the soup's file (.keras)")
+
     video = commands.add_parser("make-video", help="a camera-like video of real faces")
     video.add_argument("--data", required=True, help="folder of <label>/<image> face crops")
     video.add_argument("--out", required=True, help="video file (.mp4); timeline goes to .json")
@@ -259,11 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     from training.distill import TeacherError
     from training.recipe import RecipeError
     from training.recover import RecoveryError
+    from training.soup import SoupError
     from training.train import RunError
 
+    errors = (
+        DatasetError, TeacherError, RunError, RecipeError, RecoveryError, SoupError, UsageError
+    )  # fmt: skip
     try:
         return COMMANDS[args.command](args)
-    except (DatasetError, TeacherError, RunError, RecipeError, RecoveryError, UsageError) as exc:
+    except errors as exc:
         print(f"python -m training {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -355,19 +371,34 @@ def run_pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_recover(args: argparse.Namespace) -> int:
+def statistics_faces(folder: str) -> Any:
+    """A fixed draw of faces from `folder` for measuring batch norms: float32 (N, 48, 48, 1)."""
     import numpy as np
 
     from training.data import load
-    from training.recover import STATISTICS_FACES, recover, recovered_accuracy
+    from training.recover import STATISTICS_FACES
 
-    source = load(args.data)
+    source = load(folder)
     rows = np.random.default_rng(0).permutation(len(source))[:STATISTICS_FACES]
-    faces = source.images[rows].astype(np.float32)[..., None]
+    return source.images[rows].astype(np.float32)[..., None]
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from training.data import load
+    from training.recover import recover, recovered_accuracy
+
     val = load(args.val) if args.val else None
-    for path in recover(args.model_dir, faces, args.out):
+    for path in recover(args.model_dir, statistics_faces(args.data), args.out):
         measured = f": val accuracy {recovered_accuracy(path, val):.4f}" if val is not None else ""
         print(f"wrote {path}{measured}")
+    return 0
+
+
+def run_soup(args: argparse.Namespace) -> int:
+    from training.soup import make_soup
+
+    path = make_soup(args.keras, statistics_faces(args.data), args.out)
+    print(f"wrote {path}: the average of {len(args.keras)} networks")
     return 0
 
 
@@ -423,6 +454,7 @@ COMMANDS = {
     "export": run_export,
     "pack": run_pack,
     "recover": run_recover,
+    "soup": run_soup,
     "make-video": run_make_video,
     "make-sample": run_make_sample,
     "haar-framing": run_haar_framing,
