@@ -76,6 +76,11 @@ def test_the_soup_command_writes_one_network_and_names_a_missing_one(fer_sample,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "soup.keras").is_file()
+    # Each network's and the soup's reading of the held-out slice, the soup's last.
+    accuracies = made.stdout.split("held-out slice of train")[1].splitlines()[1:]
+    assert [line.split()[-1] for line in accuracies] == [
+        str(tmp_path / name) for name in ("1.keras", "2.keras", "soup.keras")
+    ]
     missing = subprocess.run(
         [*command, "--keras", str(tmp_path / "1.keras"), str(tmp_path / "absent.keras"),
          "--out", str(tmp_path / "other.keras")],

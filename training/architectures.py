@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers, ops
+
+from training.data import Dataset
 
 
 @keras.saving.register_keras_serializable(package="moodtune")
@@ -65,6 +68,14 @@ def load_network(path: str | Path) -> keras.Model:
     """A saved network, uncompiled, for reading faces or training on; loading it through this
     module is what registers the layers it is made of (`Standardize`)."""
     return keras.models.load_model(path, compile=False)
+
+
+def network_accuracy(path: str | Path, faces: Dataset) -> float:
+    """A saved network's accuracy on `faces`, one pass, in float."""
+    logits = load_network(path).predict(
+        faces.images.astype(np.float32)[..., None], batch_size=512, verbose=0
+    )
+    return float(np.mean(np.argmax(logits, axis=1) == faces.labels))
 
 
 def forward_flops(model: keras.Model) -> int:

@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     soup.add_argument("--keras", nargs="+", required=True, help="the networks (.keras) to average")
     soup.add_argument(
-        "--data", required=True, help="faces for the batch norms' statistics: train's folder"
+        "--data",
+        required=True,
+        help="faces for the batch norms' statistics, augmented as the student recipe augments "
+        "them: train's folder",
     )
     soup.add_argument("--out", required=True, help="the soup's file (.keras)")
 
@@ -371,34 +374,37 @@ def run_pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def statistics_faces(folder: str) -> Any:
-    """A fixed draw of faces from `folder` for measuring batch norms: float32 (N, 48, 48, 1)."""
+def run_recover(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from training.architectures import network_accuracy
     from training.data import load
-    from training.recover import STATISTICS_FACES
+    from training.recover import STATISTICS_FACES, recover
 
-    source = load(folder)
+    source = load(args.data)
     rows = np.random.default_rng(0).permutation(len(source))[:STATISTICS_FACES]
-    return source.images[rows].astype(np.float32)[..., None]
-
-
-def run_recover(args: argparse.Namespace) -> int:
-    from training.data import load
-    from training.recover import recover, recovered_accuracy
-
+    faces = source.images[rows].astype(np.float32)[..., None]
     val = load(args.val) if args.val else None
-    for path in recover(args.model_dir, statistics_faces(args.data), args.out):
-        measured = f": val accuracy {recovered_accuracy(path, val):.4f}" if val is not None else ""
+    for path in recover(args.model_dir, faces, args.out):
+        measured = f": val accuracy {network_accuracy(path, val):.4f}" if val is not None else ""
         print(f"wrote {path}{measured}")
     return 0
 
 
 def run_soup(args: argparse.Namespace) -> int:
-    from training.soup import make_soup
+    from training.architectures import network_accuracy
+    from training.data import load, split_holdout
+    from training.recipe import STUDENT
+    from training.soup import make_soup, statistics_views
 
-    path = make_soup(args.keras, statistics_faces(args.data), args.out)
+    # The student recipe's held-out slice: the soup's statistics never see it, so it can show
+    # whether the soup reads better than its networks without touching val.
+    kept, held = split_holdout(load(args.data), STUDENT.holdout_fraction, STUDENT.seed)
+    path = make_soup(args.keras, statistics_views(kept, STUDENT.augment), args.out)
     print(f"wrote {path}: the average of {len(args.keras)} networks")
+    print(f"accuracy on the held-out slice of train ({len(held)} faces):")
+    for network in [*args.keras, path]:
+        print(f"  {network_accuracy(network, held):.4f} {network}")
     return 0
 
 

@@ -21,8 +21,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from training.architectures import build_moodnet, load_network
-from training.data import LABELS, Dataset
+from training.architectures import build_moodnet
+from training.data import LABELS
 
 STATISTICS_FACES = 2048  # faces enough for each batch norm's moving statistics (the CLI's draw)
 BN_EPSILON = 1e-3  # Keras BatchNormalization's default, which build_moodnet keeps
@@ -165,10 +165,3 @@ def recover(model_dir: str | Path, faces: np.ndarray, out_dir: str | Path) -> li
         rebuild(layers, faces).save(path)
         paths.append(path)
     return paths
-
-
-def recovered_accuracy(path: Path, faces: Dataset) -> float:
-    """A recovered network's accuracy on `faces`, one pass, in float."""
-    model = load_network(path)
-    logits = model.predict(faces.images.astype(np.float32)[..., None], batch_size=512, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=1) == faces.labels))

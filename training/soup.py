@@ -6,8 +6,11 @@ al., "Model soups", 2022). It only makes sense for networks of one shape from on
 trained from different random starts average to noise.
 
 Each batch norm's moving statistics describe the outputs of the conv before it in one network;
-the averaged conv gives other outputs, so the soup's statistics are measured again on real faces,
-one batch norm after another, each seeing the ones before it already set.
+the averaged conv gives other outputs, so the soup's statistics are measured again, one batch
+norm after another, each seeing the ones before it already set. They are measured on augmented
+training views, not clean faces: a network's layers learnt to follow batch norms that normalised
+augmented batches, and clean faces' statistics move them off that (the model card has the
+measurement).
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ import keras
 import numpy as np
 
 from training.architectures import load_network
+from training.augment import AugmentConfig, augment_batch
+from training.data import Dataset
+
+STATISTICS_VIEWS = 4096  # augmented views for the batch norms' statistics: 2 of every 27 faces
 
 
 class SoupError(ValueError):
@@ -57,6 +64,15 @@ def measure_norm_statistics(model: keras.Model, faces: np.ndarray) -> None:
         gamma, beta, _, _ = norm.get_weights()
         axes = tuple(range(inputs.ndim - 1))
         norm.set_weights([gamma, beta, inputs.mean(axis=axes), inputs.var(axis=axes)])
+
+
+def statistics_views(
+    train: Dataset, augment: AugmentConfig, count: int = STATISTICS_VIEWS
+) -> np.ndarray:
+    """A fixed draw of `count` faces of `train`, each augmented as in training: float32
+    (N, 48, 48, 1) in 0..255."""
+    rows = np.random.default_rng(0).permutation(len(train))[:count]
+    return augment_batch(train.images[rows], np.random.default_rng(0), augment)[..., None]
 
 
 def make_soup(paths: list[str | Path], faces: np.ndarray, out: str | Path) -> Path:
