@@ -38,7 +38,7 @@ def sample_faces(fer_sample) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def shipped_networks(model_dir, sample_faces, tmp_path_factory) -> list[Path]:
-    """G and C, the shipped model's two networks, read back from its int8 file."""
+    """The shipped model's networks, read back from its int8 file as Keras models."""
     from training.recover import recover
 
     return recover(model_dir, sample_faces, tmp_path_factory.mktemp("recovered"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +17,18 @@ from training.data import load_image_folder
 REPO = Path(__file__).resolve().parent.parent
 
 
+def shipped_members(model_dir: Path) -> int:
+    """How many networks the shipped model averages, as its contract records."""
+    return json.loads((model_dir / "model.json").read_text())["ensemble_members"]
+
+
 def test_the_recovered_networks_read_faces_as_the_shipped_model_does(
     shipped_networks, sample_faces, model_dir
 ):
     from training.distill import ExportedTeacher
 
     models = [keras.models.load_model(path) for path in shipped_networks]
-    assert len(models) == 2  # G and C
+    assert len(models) == shipped_members(model_dir)
     for model in models:
         assert model.count_params() == 1_970_983  # G's shape: blocks 1,1,1,1
     mean = np.mean([probabilities(m, sample_faces) for m in models], axis=0)
@@ -69,7 +75,7 @@ def test_a_network_read_on_its_mirror_image_too_is_recovered_once_in_its_own_sha
     assert np.abs(mirrored - shipped).mean() < 0.02
 
 
-def test_the_recovered_networks_teach_as_trained_networks_do(shipped_networks):
+def test_the_recovered_networks_teach_as_trained_networks_do(shipped_networks, model_dir):
     """In a process of its own, as a sitting's teacher folder is read."""
     code = (
         "import sys; from training.distill import load_teacher; "
@@ -80,7 +86,7 @@ def test_the_recovered_networks_teach_as_trained_networks_do(shipped_networks):
         capture_output=True, text=True, cwd=REPO, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2"
+    assert result.stdout.strip() == str(shipped_members(model_dir))
 
 
 def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, sample_faces):
@@ -99,12 +105,14 @@ def test_a_model_without_moodnets_shape_is_refused_by_name(tmp_path, sample_face
         recover(tmp_path, sample_faces, tmp_path / "out")
 
 
-def test_the_recover_command_writes_and_measures_each_network(fer_sample, tmp_path):
+def test_the_recover_command_writes_and_measures_each_network(fer_sample, model_dir, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "training", "recover", "--data", str(fer_sample / "train"),
          "--out", str(tmp_path), "--val", str(fer_sample / "val")],
         capture_output=True, text=True, cwd=REPO, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["member_1.keras", "member_2.keras"]
-    assert result.stdout.count("val accuracy") == 2
+    members = shipped_members(model_dir)
+    expected = [f"member_{number}.keras" for number in range(1, members + 1)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == expected
+    assert result.stdout.count("val accuracy") == members
