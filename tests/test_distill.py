@@ -212,7 +212,8 @@ def test_the_shipping_rule_refuses_a_faster_student_that_reads_worse(
 
     run, _ = student
     out = export([run / "model.keras"], tmp_path / "candidate", flip_average=False).parent
-    metrics = record_measurements(out, fer_sample / "val", against=model_dir)["metrics"]
+    measured = record_measurements(out, fer_sample / "val", against=model_dir, mood_seeds=(1,))
+    metrics = measured["metrics"]
     against = metrics["against"]
     assert against["reference"] == str(model_dir) and against["sittings"] == 8
     assert against["ratio_median"] < MAX_LATENCY_RATIO  # a tiny network: far faster
@@ -221,6 +222,28 @@ def test_the_shipping_rule_refuses_a_faster_student_that_reads_worse(
     assert against["meets_shipping_rule"] is False
     recorded = json.loads((out / "model.json").read_text())["metrics"]["against"]
     assert recorded["meets_shipping_rule"] is False and "0.7x" in recorded["shipping_rule"]
+    assert "mood p95 latency" in recorded["shipping_rule"]
+    assert recorded["mood"]["seeds"] == [1] and recorded["mood"]["reference"]["changes"] > 0
+
+
+def test_the_shipping_rule_refuses_a_model_whose_mood_never_follows_the_face(
+    fer_sample, model_dir, tmp_path
+):
+    """However fast and accurate, a model that reads every face the same never moves the
+    listener's mood, so it may not replace one that does."""
+    from training.architectures import build_moodnet
+    from training.export import compare_mood, export
+
+    network = build_moodnet(stem_width=8, widths=(8, 16), blocks=(1, 0))
+    logits = network.get_layer("logits")
+    kernel, bias = logits.get_weights()
+    logits.set_weights([np.zeros_like(kernel), np.arange(len(bias), dtype=np.float32)])
+    network.save(tmp_path / "unmoved.keras")
+    out = export([tmp_path / "unmoved.keras"], tmp_path / "unmoved", flip_average=False).parent
+    mood = compare_mood(out, model_dir, fer_sample / "val", seeds=(1,))
+    assert mood["ours"]["latency_p95_s"] is None  # no change reached the mood
+    assert mood["reference"]["latency_p95_s"] is not None
+    assert mood["no_worse"] is False
 
 
 def test_resuming_a_run_with_another_recipe_is_refused_with_the_way_out(student, fer_sample):

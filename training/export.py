@@ -31,6 +31,11 @@ CALIBRATION_IMAGES = 500
 # Issue 14's rule for shipping a new model, written before its candidate was measured: better
 # than the shipped model on val, at no more than this share of its time a face side by side.
 MAX_LATENCY_RATIO = 0.7
+# Its third condition, added when a candidate met the first two with a mood that lagged and
+# flickered more (model card): through the host's mood tracker, over these seeds' videos of val
+# faces (training/mood_calibration.py), a p95 latency and false switches a minute no worse than
+# the shipped model's.
+MOOD_SEEDS = (1, 2, 3, 4)
 
 
 def inference_model(models: Sequence[keras.Model], flip_average: bool) -> keras.Model:
@@ -164,11 +169,40 @@ def compare_latency(
     }
 
 
+def compare_mood(
+    model_dir: str | Path, reference_dir: str | Path, faces_dir: str | Path, seeds: tuple[int, ...]
+) -> dict:
+    """Both models' mood figures at the host's settings over the same videos, and whether the
+    first's p95 latency and false switches a minute are no worse than the reference's."""
+    from training.mood_calibration import host_mood
+
+    figures = ("latency_median_s", "latency_p95_s", "changes_missed", "changes",
+               "false_switches_per_minute")  # fmt: skip
+    ours, theirs = (
+        {k: v for k, v in host_mood(faces_dir, d, seeds).items() if k in figures}
+        for d in (model_dir, reference_dir)
+    )
+
+    def worst_first(row: dict, name: str) -> float:
+        return float("inf") if row[name] is None else row[name]  # no change caught at all
+
+    return {
+        "seeds": list(seeds),
+        "ours": ours,
+        "reference": theirs,
+        "no_worse": all(
+            worst_first(ours, name) <= worst_first(theirs, name)
+            for name in ("latency_p95_s", "false_switches_per_minute")
+        ),
+    }
+
+
 def record_measurements(
     model_dir: str | Path,
     val_dir: str | Path | None,
     run_dirs: Sequence[str | Path] = (),
     against: str | Path | None = None,
+    mood_seeds: tuple[int, ...] = MOOD_SEEDS,
 ) -> dict:
     """Measure the exported model and write the figures into its model.json; returns them.
 
@@ -176,7 +210,8 @@ def record_measurements(
     runner, plus a confusion-matrix PNG. With `run_dirs` (one per ensemble member): each training
     run's recipe and wall time, and its learning curves copied beside the model. With `against`
     (the shipped model's folder): both models' latency in interleaved sittings and, with
-    `val_dir`, the reference's val accuracy measured the same way in the same sitting.
+    `val_dir`, the reference's val accuracy measured the same way in the same sitting and both
+    models' mood figures over `mood_seeds`' videos of val faces.
     """
     from training.evaluate import evaluate, plot_confusion
 
@@ -196,14 +231,18 @@ def record_measurements(
         metrics["against"] = compare_latency(out, against)
         if val_dir is not None:
             theirs = evaluate(val_dir, against).report()["accuracy"]
+            mood = compare_mood(out, against, val_dir, mood_seeds)
             metrics["against"]["val_accuracy"] = theirs
+            metrics["against"]["mood"] = mood
             metrics["against"]["meets_shipping_rule"] = bool(
                 metrics["val"]["accuracy"] > theirs
                 and metrics["against"]["ratio_median"] <= MAX_LATENCY_RATIO
+                and mood["no_worse"]
             )
             metrics["against"]["shipping_rule"] = (
                 f"val accuracy above the reference's, at <= {MAX_LATENCY_RATIO}x its latency "
-                "(median ratio of interleaved sittings)"
+                "(median ratio of interleaved sittings), with a mood p95 latency and false "
+                "switches a minute no worse than the reference's (the host's mood settings)"
             )
     contract["metrics"] = metrics
     if run_dirs:

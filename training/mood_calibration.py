@@ -71,6 +71,25 @@ def calibrate(
 ) -> list[dict]:
     """One row per setting: its latency and false-switch figures, fastest acceptable first; the
     host's own settings (host/vision/mood.py) are the row marked `"host": true`."""
+    readings, timelines = mood_readings(data_dir, model_dir, seeds)
+    rows = []
+    for values in itertools.product(*GRID.values()):
+        settings = replace(MoodSettings(), **dict(zip(GRID, values, strict=True)))
+        rows.append(score_settings(readings, timelines, settings))
+    return sorted(rows, key=_rank)
+
+
+def host_mood(data_dir: str | Path, model_dir: str | Path, seeds: tuple[int, ...]) -> dict:
+    """The row of the host's own settings: how calmly and quickly `model_dir`'s readings move the
+    mood the listener hears (the shipping rule compares two models by it)."""
+    return score_settings(*mood_readings(data_dir, model_dir, seeds), MoodSettings())
+
+
+def mood_readings(
+    data_dir: str | Path, model_dir: str | Path, seeds: tuple[int, ...]
+) -> tuple[dict[str, list], dict[str, dict]]:
+    """The model's readings of each kind of video (VIDEOS), the seeds' videos joined end to end,
+    and their joined timelines."""
     model = EmotionModel.load(model_dir)
     readings: dict[str, list] = {name: [] for name in VIDEOS}
     timelines: dict[str, dict] = {}
@@ -81,27 +100,25 @@ def calibrate(
             timeline = json.loads(video.with_name(f"{video.name}.json").read_text())
             timelines[name] = joined(timelines.get(name), timeline, len(readings[name]))
             readings[name] += read_video(video, model)
-    host_settings = MoodSettings()
-    rows = []
-    for values in itertools.product(*GRID.values()):
-        settings = replace(MoodSettings(), **dict(zip(GRID, values, strict=True)))
-        scores = {
-            name: score_mood(replay(readings[name], settings, fps := timelines[name]["fps"]),
-                             readings[name], timelines[name], fps)
-            for name in VIDEOS
-        }  # fmt: skip
-        rows.append(
-            {
-                **dict(zip(GRID, values, strict=True)),
-                "latency_median_s": scores["changes"]["latency_s"]["median"],
-                "latency_p95_s": scores["changes"]["latency_s"]["p95"],
-                "changes_missed": scores["changes"]["changes_missed"],
-                "changes": scores["changes"]["changes"],
-                "false_switches_per_minute": scores["steady"]["false_switches_per_minute"],
-                "host": settings == host_settings,
-            }
-        )
-    return sorted(rows, key=_rank)
+    return readings, timelines
+
+
+def score_settings(readings: dict, timelines: dict, settings: MoodSettings) -> dict:
+    """`settings`' figures over the readings, as `moodtune bench` scores a video."""
+    scores = {
+        name: score_mood(replay(readings[name], settings, fps := timelines[name]["fps"]),
+                         readings[name], timelines[name], fps)
+        for name in VIDEOS
+    }  # fmt: skip
+    return {
+        **{name: getattr(settings, name) for name in GRID},
+        "latency_median_s": scores["changes"]["latency_s"]["median"],
+        "latency_p95_s": scores["changes"]["latency_s"]["p95"],
+        "changes_missed": scores["changes"]["changes_missed"],
+        "changes": scores["changes"]["changes"],
+        "false_switches_per_minute": scores["steady"]["false_switches_per_minute"],
+        "host": settings == MoodSettings(),
+    }
 
 
 def joined(before: dict | None, timeline: dict, frames_before: int) -> dict:

@@ -219,6 +219,8 @@ def test_a_restarted_worker_picks_up_where_it_was(moodtune):
     expect(popup.locator("#up-next li").first).to_be_visible()
     next_title = up_next_titles(popup)[0]
     expect(popup.locator("#now-title")).to_have_text(next_title, timeout=HOST_TIMEOUT)
+    # The popup names the track as the tab is told to play it; the tab fetches it after.
+    wait_until_playing(moodtune.player(), moodtune.stored_state(popup)["nowPlaying"]["video_id"])
     assert len(moodtune.youtube_music.watched) > tracks_started
 
 
