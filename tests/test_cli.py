@@ -65,6 +65,16 @@ def video_file(path: Path) -> Path:
     return path
 
 
+def test_bench_says_when_it_cannot_time_the_model_it_was_given(tmp_path):
+    """The real host reads the shipped model, so a live figure for another would be a lie."""
+    video = video_file(tmp_path / "v.avi")
+    for mode in ("--live", "--host"):
+        done = moodtune("bench", "--video", str(video), mode, "--model-dir", str(tmp_path))
+        assert done.returncode != 0
+        error = done.stderr.decode()
+        assert "--model-dir times the pipeline only" in error and "Traceback" not in error
+
+
 def start_camera_as_the_extension(camera: str, env: dict[str, str]) -> None:
     """Run the host as the browser does and have it start `camera`, as the popup would."""
     commands = io.BytesIO()

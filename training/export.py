@@ -183,15 +183,15 @@ def compare_mood(
         for d in (model_dir, reference_dir)
     )
 
-    def worst_first(row: dict, name: str) -> float:
-        return float("inf") if row[name] is None else row[name]  # no change caught at all
+    def figure(row: dict, name: str) -> float:
+        return float("inf") if row[name] is None else row[name]  # None: no change was caught
 
     return {
         "seeds": list(seeds),
         "ours": ours,
         "reference": theirs,
         "no_worse": all(
-            worst_first(ours, name) <= worst_first(theirs, name)
+            figure(ours, name) <= figure(theirs, name)
             for name in ("latency_p95_s", "false_switches_per_minute")
         ),
     }

@@ -36,6 +36,10 @@ GRID = {
     "min_dwell_s": (1.0, 2.0),
 }
 MAX_FALSE_SWITCHES_PER_MINUTE = 1.0
+VIDEOS = {  # name: (faces, seconds each, seed offset)
+    "changes": (30, 4.0, 0),
+    "steady": (5, 60.0, 1),
+}
 
 
 def read_video(video: Path, model: EmotionModel) -> list[np.ndarray | None]:
@@ -58,12 +62,6 @@ def replay(readings: list, settings: MoodSettings, fps: float) -> list[dict]:
         if mood is not None:
             events.append({"t": index / fps, "emotion": mood.emotion})
     return events
-
-
-VIDEOS = {  # name: (faces, seconds each, seed offset)
-    "changes": (30, 4.0, 0),
-    "steady": (5, 60.0, 1),
-}
 
 
 def calibrate(

@@ -46,6 +46,13 @@ def register(subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model_dir and (args.live or args.host):
+        # Both start the host as the browser does, and the host reads the shipped model only.
+        raise SystemExit(
+            "moodtune bench: --model-dir times the pipeline only; --live and --host start the "
+            "host as the browser does, which always reads the shipped model. To measure another "
+            "model there, run moodtune from a checkout whose model/ folder holds it."
+        )
     if args.live:
         from host.commands.bench_live import live_figures
 
