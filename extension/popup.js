@@ -375,8 +375,9 @@ const [stored, storedPrefs] = await Promise.all([
   chrome.storage.session.get('state'),
   chrome.storage.local.get('prefs'),
 ]);
-state = stored.state ?? null;
-prefs = storedPrefs.prefs ?? null;
+// A change that arrived while the two reads were in flight is newer than what they returned.
+state ??= stored.state ?? null;
+prefs ??= storedPrefs.prefs ?? null;
 render();
 // Chrome stops idle or crashed workers; a message starts it again, and it reconnects the host.
 act(POPUP_ACTION.WAKE);

@@ -59,6 +59,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(missing)
 
 
+#: The browsers a test started, so a failure's report can show what their hosts logged.
+LAUNCHED = pytest.StashKey[list["Moodtune"]]()
+LOG_TAIL = 4000  # characters of each host's log in a failure's report
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """A failed browser test's report ends with what its hosts logged and what the popup read:
+    a host that never said hello and a popup that missed it look the same from the test."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for moodtune in item.stash.get(LAUNCHED, []):
+        report.sections.append((f"host log {moodtune.log_file}", moodtune.host_log()[-LOG_TAIL:]))
+        report.sections.append(("extension state", moodtune.worker_state()))
+
+
 REPO = Path(__file__).resolve().parents[2]
 EXTENSION_DIR = REPO / "extension"
 EXTENSION_URL = f"chrome-extension://{install.EXTENSION_ID}"
@@ -143,6 +161,14 @@ class Moodtune:
         ]
         cdp.send("Target.closeTarget", {"targetId": worker["targetId"]})
         cdp.detach()
+
+    def worker_state(self) -> str:
+        """What the service worker keeps for the popup, read in the worker, for reports."""
+        try:
+            [worker] = self.context.service_workers
+            return repr(worker.evaluate("chrome.storage.session.get('state')"))
+        except Exception as exc:  # the report of a failure must not fail in its turn
+            return f"(not readable: {exc})"
 
     def stored_state(self, page) -> dict:
         """What the service worker keeps for the popup, read through an extension page."""
@@ -280,10 +306,11 @@ def youtube_music(tmp_path_factory) -> Iterator[tuple[StandInYouTubeMusic, int]]
 
 
 @pytest.fixture
-def launch_moodtune(playwright_instance, youtube_music, tmp_path):
+def launch_moodtune(request, playwright_instance, youtube_music, tmp_path):
     """A function that starts Chromium with moodtune, given the host's environment."""
     standin, port = youtube_music
-    contexts = []
+    launched: list[Moodtune] = []
+    request.node.stash[LAUNCHED] = launched
 
     def launch(
         environment: dict[str, str] | None,
@@ -303,12 +330,12 @@ def launch_moodtune(playwright_instance, youtube_music, tmp_path):
             autoplay_allowed,
             host_program,
         )
-        contexts.append(moodtune.context)
+        launched.append(moodtune)
         return moodtune
 
     yield launch
-    for context in contexts:
-        context.close()
+    for moodtune in launched:
+        moodtune.context.close()
     standin.reset(Behaviour())  # the next test, or another module's browser, meets the default
 
 
