@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from host.vision.mood import MoodSettings, MoodTracker
+from host.vision.pipeline import DEFAULT_FPS, STEADY_FPS
 from host.vocabulary import EMOTIONS
 
 MOOD_DATA = Path(__file__).resolve().parent / "data" / "mood"
@@ -47,12 +48,15 @@ def test_changing_faces_produce_a_mood_for_most_expressions():
     assert len({m.emotion for m in announced}) >= 2
 
 
-def test_a_single_odd_frame_does_not_switch():
+@pytest.mark.parametrize("fps", [DEFAULT_FPS, STEADY_FPS], ids=["full rate", "steady rate"])
+def test_a_single_odd_frame_does_not_switch(fps: float):
+    """Nor at the steady rate, where the host reads a still face's frames further apart."""
     tracker = MoodTracker()
-    moods = [tracker.update(i / 10, one_hot("happy")) for i in range(40)]
+    moods = [tracker.update(i / fps, one_hot("happy")) for i in range(40)]
     assert [m.emotion for m in moods if m] == ["happy"]
-    assert tracker.update(4.0, one_hot("angry", 0.95)) is None
-    later = [tracker.update(4.1 + i / 10, one_hot("happy")) for i in range(20)]
+    odd_at = 40 / fps
+    assert tracker.update(odd_at, one_hot("angry", 0.95)) is None
+    later = [tracker.update(odd_at + (i + 1) / fps, one_hot("happy")) for i in range(20)]
     assert not any(later)
 
 
