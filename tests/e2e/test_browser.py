@@ -178,6 +178,27 @@ def test_killing_the_host_shows_disconnected_and_the_worker_reconnects(moodtune)
     )
 
 
+# A browser slow to answer the popup's second read (prefs), as a loaded machine can be: the
+# host's hello lands in storage between the popup's two reads.
+SLOW_PREFS_READ_S = 5
+SLOW_PREFS_READ = f"""
+if (location.protocol === 'chrome-extension:' && location.pathname === '/popup.html') {{
+  const read = chrome.storage.local.get.bind(chrome.storage.local);
+  chrome.storage.local.get = (keys) =>
+    new Promise((done) => setTimeout(done, {SLOW_PREFS_READ_S * 1000})).then(() => read(keys));
+}}
+"""
+
+
+def test_a_popup_opened_while_the_host_starts_shows_it_connected(launch_moodtune, data_dir):
+    browser = launch_moodtune({"MOODTUNE_DATA_DIR": str(data_dir)})
+    browser.context.add_init_script(SLOW_PREFS_READ)
+    popup = browser.popup()  # at once: the host is still loading its model
+    popup.wait_for_timeout((SLOW_PREFS_READ_S + 1) * 1000)  # both reads are in
+    expect(popup.get_by_role("switch", name="Camera")).to_be_enabled(timeout=HOST_TIMEOUT)
+    expect(popup.locator("#connection")).to_have_text("Connected")
+
+
 def test_a_host_that_dies_on_start_is_not_restarted_into_the_same_failure(launch_moodtune):
     # A host that says hello, then dies as soon as it is told to start the camera.
     browser = launch_moodtune({}, host_program=Path(__file__).with_name("crashing_host.py"))
