@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import logging
+import random
 import sqlite3
 import threading
 import time
@@ -76,6 +77,8 @@ OPEN_BUSY_S = 1.0
 WRITE_BUSY_S = 5.0
 #: Seconds at most for copying what a failing file still holds into memory.
 COPY_S = 1.0
+#: Longest pause between tries at switching a file to WAL that another host is switching too.
+WAL_RETRY_S = 0.02
 
 HistoryEvent = Literal["offered", "played"]
 JournalSource = Literal["camera", "hand"]
@@ -566,7 +569,7 @@ class Store:
             # WAL with synchronous=NORMAL keeps commits off fsync: a cached recommendation
             # writes its history row inside the 50 ms budget.
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                _use_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 _migrate(conn)
                 conn.executescript(_SCHEMA)
@@ -709,6 +712,25 @@ def _prune_journal(c: sqlite3.Connection, now: float, profile: str | None = None
         cutoff = now - _retention_days(c, name) * 86400
         c.execute("DELETE FROM journal_moods WHERE profile = ? AND ended_at < ?", (name, cutoff))
         c.execute("DELETE FROM journal_tracks WHERE profile = ? AND played_at < ?", (name, cutoff))
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL, trying again within OPEN_BUSY_S while another connection holds it.
+
+    Two hosts opening one file at once (two Chrome profiles starting together) both ask for the
+    switch, and each needs the file to itself for it: SQLite answers the one that would wait on
+    the other "locked" at once, without its busy timeout, so the wait is done here, with a
+    random pause so that the two do not keep meeting.
+    """
+    deadline = time.monotonic() + OPEN_BUSY_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(random.uniform(0, WAL_RETRY_S))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
