@@ -179,8 +179,8 @@ def compare_mood(
     figures = ("latency_median_s", "latency_p95_s", "changes_missed", "changes",
                "false_switches_per_minute")  # fmt: skip
     ours, theirs = (
-        {k: v for k, v in host_mood(faces_dir, d, seeds).items() if k in figures}
-        for d in (model_dir, reference_dir)
+        {k: v for k, v in row.items() if k in figures}
+        for row in host_mood(faces_dir, [model_dir, reference_dir], seeds)
     )
 
     def figure(row: dict, name: str) -> float:

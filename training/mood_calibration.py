@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def calibrate(
 ) -> list[dict]:
     """One row per setting: its latency and false-switch figures, fastest acceptable first; the
     host's own settings (host/vision/mood.py) are the row marked `"host": true`."""
-    readings, timelines = mood_readings(data_dir, model_dir, seeds)
+    [readings], timelines = mood_readings(data_dir, [model_dir], seeds)
     rows = []
     for values in itertools.product(*GRID.values()):
         settings = replace(MoodSettings(), **dict(zip(GRID, values, strict=True)))
@@ -77,27 +78,32 @@ def calibrate(
     return sorted(rows, key=_rank)
 
 
-def host_mood(data_dir: str | Path, model_dir: str | Path, seeds: tuple[int, ...]) -> dict:
-    """The row of the host's own settings: how calmly and quickly `model_dir`'s readings move the
-    mood the listener hears (the shipping rule compares two models by it)."""
-    return score_settings(*mood_readings(data_dir, model_dir, seeds), MoodSettings())
+def host_mood(
+    data_dir: str | Path, model_dirs: Sequence[str | Path], seeds: tuple[int, ...]
+) -> list[dict]:
+    """For each model, the row of the host's own settings: how calmly and quickly its readings
+    move the mood the listener hears, over the same videos (the shipping rule compares two
+    models by it)."""
+    readings, timelines = mood_readings(data_dir, model_dirs, seeds)
+    return [score_settings(each, timelines, MoodSettings()) for each in readings]
 
 
 def mood_readings(
-    data_dir: str | Path, model_dir: str | Path, seeds: tuple[int, ...]
-) -> tuple[dict[str, list], dict[str, dict]]:
-    """The model's readings of each kind of video (VIDEOS), the seeds' videos joined end to end,
-    and their joined timelines."""
-    model = EmotionModel.load(model_dir)
-    readings: dict[str, list] = {name: [] for name in VIDEOS}
+    data_dir: str | Path, model_dirs: Sequence[str | Path], seeds: tuple[int, ...]
+) -> tuple[list[dict[str, list]], dict[str, dict]]:
+    """Each model's readings of each kind of video (VIDEOS), the seeds' videos joined end to
+    end, and their joined timelines. Each video is made once and read by every model."""
+    models = [EmotionModel.load(model_dir) for model_dir in model_dirs]
+    readings: list[dict[str, list]] = [{name: [] for name in VIDEOS} for _ in models]
     timelines: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed, (name, (faces, seconds, offset)) in itertools.product(seeds, VIDEOS.items()):
             video = Path(tmp) / f"{name}_{seed}.mp4"
             make_video(data_dir, video, faces, seconds, seed + offset)
             timeline = json.loads(video.with_name(f"{video.name}.json").read_text())
-            timelines[name] = joined(timelines.get(name), timeline, len(readings[name]))
-            readings[name] += read_video(video, model)
+            timelines[name] = joined(timelines.get(name), timeline, len(readings[0][name]))
+            for model, each in zip(models, readings, strict=True):
+                each[name] += read_video(video, model)
     return readings, timelines
 
 
