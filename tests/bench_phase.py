@@ -27,9 +27,9 @@ def main() -> None:
     at_export = recorded["ms_per_face_one_thread"]
     print(
         f"model alone: {now['median']:.3f} ms a face (sitting medians "
-        f"{now['sitting_medians'][0]:.3f}-{now['sitting_medians'][1]:.3f}); "
+        f"{now['sitting_median_range'][0]:.3f}-{now['sitting_median_range'][1]:.3f}); "
         f"model.json, at export: {at_export['median']:.3f} ms (sitting medians "
-        f"{at_export['sitting_medians'][0]:.3f}-{at_export['sitting_medians'][1]:.3f})"
+        f"{at_export['sitting_median_range'][0]:.3f}-{at_export['sitting_median_range'][1]:.3f})"
     )
 
 

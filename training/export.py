@@ -135,7 +135,7 @@ def measure_latency_ms(model_dir: str | Path, runs: int = 1000, repeats: int = 5
         timings += sitting
     return {
         "median": round(float(np.median(medians)), 3),
-        "sitting_medians": [round(min(medians), 3), round(max(medians), 3)],
+        "sitting_median_range": [round(min(medians), 3), round(max(medians), 3)],
         "p95": round(float(np.percentile(timings, 95)), 3),
         "faces": runs * repeats,
     }
