@@ -25,12 +25,13 @@ def main() -> None:
     now = measure_latency_ms(MODEL_DIR, runs=RUNS, repeats=SITTINGS)
     recorded = json.loads((MODEL_DIR / CONTRACT_FILE).read_text())["metrics"]
     at_export = recorded["ms_per_face_one_thread"]
-    print(
-        f"model alone: {now['median']:.3f} ms a face (sitting medians "
-        f"{now['sitting_median_range'][0]:.3f}-{now['sitting_median_range'][1]:.3f}); "
-        f"model.json, at export: {at_export['median']:.3f} ms (sitting medians "
-        f"{at_export['sitting_median_range'][0]:.3f}-{at_export['sitting_median_range'][1]:.3f})"
-    )
+    print(f"model alone: {described(now)}; model.json, at export: {described(at_export)}")
+
+
+def described(latency: dict) -> str:
+    """`measure_latency_ms`'s figures as one phrase."""
+    fastest, slowest = latency["sitting_median_range"]
+    return f"{latency['median']:.3f} ms a face (sitting medians {fastest:.3f}-{slowest:.3f})"
 
 
 if __name__ == "__main__":
